@@ -1,0 +1,37 @@
+"""One error hierarchy: every error radiokit raises on purpose carries its exit status."""
+
+from __future__ import annotations
+
+
+class RadiokitError(Exception):
+    """Root of radiokit's errors; the CLI prints the message and exits with `exit_status`."""
+
+    exit_status = 1
+
+
+class InputError(RadiokitError):
+    """The producer's input cannot be built: fix the script or its files."""
+
+    exit_status = 2
+
+
+class ScriptError(InputError):
+    """One or more problems in the script, each already formatted as `file:line: where: what`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class AudioInputError(InputError):
+    """An audio file named by the script cannot be decoded."""
+
+
+class EngineError(RadiokitError):
+    """A speech engine failed."""
+
+    exit_status = 2
+
+
+class BuildError(RadiokitError):
+    """The build ran but its result is not fit to deliver."""
