@@ -1,0 +1,131 @@
+"""Render one segment of one language version to audio: speech, take, clip, music or silence, leveled."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from radiokit import audio_io, tts
+from radiokit.audio_io import AudioSegment
+from radiokit.loudness import measure
+from radiokit.script import Bed, Script, Segment, VoiceOver
+
+RAMP_MS = 500  # bed and voice-over ducking ramps
+
+
+@dataclass(frozen=True)
+class Rendered:
+    audio: AudioSegment
+    spoken_text: str  # what a listener hears, for transcripts ("" for music and silence)
+    notes: tuple[str, ...] = ()  # things the build report should tell the producer
+
+
+def render(script: Script, segment: Segment, language: str) -> Rendered:
+    """The audio of `segment` in `language`, at the delivery format, leveled to the programme target."""
+    renderer = _Renderer(script, language)
+    if segment.kind == "speech":
+        result = renderer.speech(segment)
+    elif segment.kind == "music":
+        audio = renderer.level(renderer.decode(segment.music), segment.level_db)
+        result = Rendered(audio, "")
+    elif segment.kind == "clip":
+        result = renderer.clip(segment)
+    else:
+        result = Rendered(renderer.silence(segment.silence_s * 1000), "")
+    audio = result.audio
+    if segment.fade_in_s:
+        audio = audio.fade_in(int(segment.fade_in_s * 1000))
+    if segment.fade_out_s:
+        audio = audio.fade_out(int(segment.fade_out_s * 1000))
+    return Rendered(audio, result.spoken_text, result.notes)
+
+
+class _Renderer:
+    def __init__(self, script: Script, language: str) -> None:
+        self.script = script
+        self.language = language
+        self.rate = script.delivery.sample_rate
+        self.channels = script.delivery.channels
+        self.target_lufs = script.delivery.profile.integrated_lufs
+
+    def shown(self, path: Path) -> str:
+        return str(path.relative_to(self.script.folder)) if path.is_relative_to(self.script.folder) else str(path)
+
+    def decode(self, path: Path | None, start_s: float = 0.0, end_s: float | None = None) -> AudioSegment:
+        assert path is not None
+        return audio_io.decode(path, self.rate, self.channels, start_s, end_s, shown=self.shown(path))
+
+    def silence(self, duration_ms: float) -> AudioSegment:
+        return AudioSegment.silent(duration=duration_ms, frame_rate=self.rate).set_channels(self.channels)
+
+    def level(self, audio: AudioSegment, offset_db: float = 0.0) -> AudioSegment:
+        """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated)."""
+        measured = measure(audio_io.to_array(audio), self.rate).integrated_lufs
+        if not math.isfinite(measured):
+            return audio
+        gain_db = self.target_lufs + offset_db - measured
+        return audio_io.from_array(audio_io.to_array(audio) * 10 ** (gain_db / 20), self.rate)
+
+    def voice(self, speaker: str, text: str) -> AudioSegment:
+        voice = self.script.voices[speaker][self.language]
+        speech = tts.speak(text, self.language, voice, self.script.lexicon.get(self.language, {}))
+        return audio_io.from_samples(speech.samples, speech.sample_rate, self.rate, self.channels)
+
+    def speech(self, segment: Segment) -> Rendered:
+        take = segment.take.get(self.language)
+        text = segment.text.get(self.language, "")
+        if take is not None:
+            voice = self.level(self.decode(take))
+        else:
+            assert segment.speaker is not None
+            voice = self.level(self.voice(segment.speaker, text))
+        if segment.bed is not None:
+            voice = self.under_bed(voice, segment.bed)
+        return Rendered(voice, text)
+
+    def under_bed(self, voice: AudioSegment, bed: Bed) -> AudioSegment:
+        """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
+        preroll, postroll, fade = (int(x * 1000) for x in (bed.preroll_s, bed.postroll_s, bed.fade_out_s))
+        total = preroll + len(voice) + postroll + fade
+        music = self.level(self.decode(bed.music))
+        while len(music) < total:
+            music = music.append(music, crossfade=min(500, len(music) // 4))
+        music = music[:total]
+        voice_end = preroll + len(voice)
+        down_start = max(0, preroll - RAMP_MS)
+        ducked = music[:voice_end].fade(to_gain=bed.under_db, start=down_start, duration=preroll - down_start or 1)
+        raised = music[voice_end:].fade(from_gain=bed.under_db, to_gain=0, start=0, duration=min(RAMP_MS, postroll) or 1)
+        music = ducked + raised
+        if fade:
+            music = music.fade_out(fade)
+        return music.overlay(voice, position=preroll)
+
+    def clip(self, segment: Segment) -> Rendered:
+        original = self.level(self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s), segment.level_db)
+        if segment.clip_language in (None, self.language):
+            return Rendered(original, "")
+        vo = segment.voiceover
+        line = vo.lines.get(self.language) if vo is not None else None
+        if vo is None or line is None:
+            note = f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})"
+            return Rendered(original, "", (note,))
+        if line.take is not None:
+            translation = self.level(self.decode(line.take))
+        else:
+            assert line.speaker is not None and line.text is not None
+            translation = self.level(self.voice(line.speaker, line.text))
+        return Rendered(self.voiceover(original, translation, vo), line.text or "")
+
+    def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver) -> AudioSegment:
+        """The original at full level for the lead, ducked under the translation, full again for any tail."""
+        lead = int(vo.lead_s * 1000)
+        end = lead + len(translation)
+        if len(original) < end:
+            original = original + self.silence(end - len(original))
+        down_start = max(0, lead - RAMP_MS)
+        ducked = original[:end].fade(to_gain=vo.under_db, start=down_start, duration=lead - down_start or 1)
+        tail = original[end:]
+        if len(tail):
+            tail = tail.fade(from_gain=vo.under_db, to_gain=0, start=0, duration=min(RAMP_MS, len(tail)))
+        return (ducked + tail).overlay(translation, position=lead)

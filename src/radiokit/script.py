@@ -1,0 +1,769 @@
+"""The episode script: parsed into frozen, typed objects and validated before any audio work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from radiokit import yamlsafe
+from radiokit.errors import ScriptError
+from radiokit.yamlsafe import Map, Node, Scalar, Seq
+
+FORMAT = "radiokit/1"
+LANGUAGES = ("ru", "tg")
+ENGINES = ("espeak", "gtts")
+ENGINE_LANGUAGES = {"espeak": ("ru", "tg"), "gtts": ("ru",)}
+PROFILES = {"ebu-r128": (-23.0, -1.0), "podcast": (-16.0, -1.0), "atsc": (-24.0, -2.0)}
+FORMATS = ("mp3", "mp2", "wav")
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aif", ".aiff")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+_ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]+))?$")
+
+
+@dataclass(frozen=True)
+class LoudnessTarget:
+    name: str
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    profile: LoudnessTarget = LoudnessTarget("ebu-r128", -23.0, -1.0)
+    formats: tuple[str, ...] = ("mp3",)
+    bitrate_kbps: int = 128
+    sample_rate: int = 44100
+    channels: int = 2
+    gap_s: float = 0.4
+    id3_version: str = "2.3"
+    target_duration_s: float | None = None
+    tolerance_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str
+    voice: str
+    rate: int | None = None
+    pitch: int | None = None
+    volume: int | None = None
+
+
+@dataclass(frozen=True)
+class Programme:
+    series: str
+    title: Mapping[str, str]
+    presenter: Mapping[str, str]
+    description: Mapping[str, str]
+    episode: str | None = None
+    date: dt.date | None = None
+    publisher: str | None = None
+    copyright: str | None = None
+    artwork: Path | None = None
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class Bed:
+    music: Path
+    under_db: float = -18.0
+    preroll_s: float = 2.0
+    postroll_s: float = 1.5
+    fade_out_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class VoiceOverLine:
+    speaker: str | None = None
+    text: str | None = None
+    take: Path | None = None
+
+
+@dataclass(frozen=True)
+class VoiceOver:
+    lines: Mapping[str, VoiceOverLine]
+    lead_s: float = 1.5
+    under_db: float = -15.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int  # 1-based position in the script
+    id: str
+    line: int
+    kind: str  # speech | music | clip | silence
+    title: Mapping[str, str]
+    languages: tuple[str, ...]
+    speaker: str | None = None
+    text: Mapping[str, str] = field(default_factory=dict)
+    take: Mapping[str, Path] = field(default_factory=dict)
+    music: Path | None = None
+    level_db: float = 0.0
+    clip: Path | None = None
+    clip_language: str | None = None
+    trim_start_s: float = 0.0
+    trim_end_s: float | None = None
+    voiceover: VoiceOver | None = None
+    silence_s: float = 0.0
+    bed: Bed | None = None
+    gap_s: float | None = None
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
+    crossfade_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Script:
+    path: Path
+    folder: Path
+    programme: Programme
+    languages: tuple[str, ...]
+    delivery: Delivery
+    voices: Mapping[str, Mapping[str, Voice]]
+    lexicon: Mapping[str, Mapping[str, str]]
+    segments: tuple[Segment, ...]
+
+    def segments_for(self, language: str) -> tuple[Segment, ...]:
+        return tuple(s for s in self.segments if language in s.languages)
+
+
+def load_script(path: Path, allow_outside: tuple[Path, ...] = ()) -> Script:
+    """Read and validate a script; raises ScriptError listing every problem found."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScriptError([f"{shown}: no such script: check the path"]) from None
+    except IsADirectoryError:
+        raise ScriptError([f"{shown}: is a folder: give the episode.yaml inside it"]) from None
+    except OSError as exc:
+        raise ScriptError([f"{shown}: cannot read the script ({exc.strerror})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScriptError([f"{shown}:1: the file is not UTF-8 text: save it as UTF-8"]) from None
+    try:
+        root = yamlsafe.load(text)
+    except yamlsafe.YamlProblem as exc:
+        raise ScriptError([f"{shown}:{exc.line}: {exc.message}"]) from None
+    parser = _Parser(shown, path.resolve().parent, tuple(p.resolve() for p in allow_outside))
+    script = parser.script(root, path)
+    if parser.problems:
+        raise ScriptError([f"{shown}:{line}: {msg}" for line, msg in sorted(parser.problems, key=lambda p: p[0])])
+    assert script is not None
+    return script
+
+
+def parse_time(value: Any) -> float | None:
+    """Seconds from a number or an `m:ss(.s)` / `h:mm:ss(.s)` string; None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        match = _TIME.match(value.strip())
+        if match:
+            hours, minutes, seconds = match.groups()
+            if int(minutes) >= 60 and hours is not None or float(seconds) >= 60:
+                return None
+            return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return None
+
+
+_MISSING = object()
+
+
+class _Parser:
+    """Walks the located YAML tree, collecting (line, message) problems instead of stopping at the first."""
+
+    def __init__(self, shown: str, folder: Path, allow_outside: tuple[Path, ...]) -> None:
+        self.shown = shown
+        self.folder = folder
+        self.allow_outside = allow_outside
+        self.problems: list[tuple[int, str]] = []
+
+    def problem(self, line: int, where: str, message: str) -> None:
+        # "segments[4] (mamadazimov).trim.end" is shown as "segments[4] (mamadazimov): trim.end: ..." so that
+        # every segment problem starts with the same prefix.
+        match = re.match(r"^(segments\[\d+\](?: \([^)]*\))?)\.(.+)$", where)
+        if match:
+            where = f"{match.group(1)}: {match.group(2)}"
+        self.problems.append((line, f"{where}: {message}" if where else message))
+
+    # ---- generic checks -------------------------------------------------
+    def map_of(self, node: Node, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> Map | None:
+        if not isinstance(node, Map):
+            self.problem(node.line, where, f"must be a map of keys ({', '.join(allowed)})")
+            return None
+        for key, (line, _value) in node.entries.items():
+            if key not in allowed:
+                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}?" if near else f"allowed keys: {', '.join(allowed)}"
+                self.problem(line, where, f"unknown key {key!r}: {hint}")
+        for key in required:
+            if key not in node.entries:
+                self.problem(node.line, where, f"missing {key!r}: add it")
+        return node
+
+    def get(self, node: Map, key: str) -> Node | None:
+        entry = node.entries.get(key)
+        return entry[1] if entry else None
+
+    def string(self, node: Node, where: str, allow_empty: bool = False) -> str | None:
+        if isinstance(node, Scalar) and isinstance(node.value, (str, int, float)) and not isinstance(node.value, bool):
+            text = str(node.value).strip()
+            if text or allow_empty:
+                return text
+            self.problem(node.line, where, "is empty: write the text")
+            return None
+        self.problem(node.line, where, "must be text")
+        return None
+
+    def number(self, node: Node, where: str, low: float | None = None, high: float | None = None) -> float | None:
+        if not isinstance(node, Scalar) or isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            self.problem(node.line, where, "must be a number")
+            return None
+        value = float(node.value)
+        if value != value or (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else (
+                f"at least {low:g}" if low is not None else f"at most {high:g}")
+            self.problem(node.line, where, f"{value:g} is out of range: use a value {bounds}")
+            return None
+        return value
+
+    def integer(self, node: Node, where: str, choices: tuple[int, ...] | None = None,
+                low: int | None = None, high: int | None = None) -> int | None:
+        if not isinstance(node, Scalar) or isinstance(node.value, bool) or not isinstance(node.value, int):
+            self.problem(node.line, where, "must be a whole number")
+            return None
+        if choices is not None and node.value not in choices:
+            self.problem(node.line, where, f"{node.value} is not supported: use one of {', '.join(map(str, choices))}")
+            return None
+        return int(self.number(node, where, low, high) or 0) if (low, high) != (None, None) else node.value
+
+    def time(self, node: Node, where: str, positive: bool = False) -> float | None:
+        value = parse_time(node.value) if isinstance(node, Scalar) else None
+        if value is None:
+            self.problem(node.line, where, "must be seconds (1.5) or a time like \"1:20\" or \"0:03.5\"")
+            return None
+        if value < 0 or (positive and value == 0) or value != value or value == float("inf"):
+            self.problem(node.line, where, f"must be {'more than' if positive else 'at least'} 0 seconds")
+            return None
+        return value
+
+    def choice(self, node: Node, where: str, choices: tuple[str, ...]) -> str | None:
+        value = self.string(node, where)
+        if value is not None and value not in choices:
+            near = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(choices)}"
+            self.problem(node.line, where, f"{value!r} is not supported: {hint}")
+            return None
+        return value
+
+    def file(self, node: Node, where: str, suffixes: tuple[str, ...]) -> Path | None:
+        name = self.string(node, where)
+        if name is None:
+            return None
+        given = Path(name)
+        if given.is_absolute() and not self.allow_outside:
+            self.problem(node.line, where, f"{name!r} is an absolute path: put the file beside the script "
+                                           "and give a relative path (or pass --allow-outside)")
+            return None
+        resolved = (self.folder / given).resolve()
+        roots = (self.folder, *self.allow_outside)
+        if not any(resolved.is_relative_to(root) for root in roots):
+            self.problem(node.line, where, f"{name!r} leads outside the script's folder: copy the file into "
+                                           f"{self.folder.name}/ or pass --allow-outside")
+            return None
+        if not resolved.is_file():
+            self.problem(node.line, where, f"file {name!r} does not exist: check the name (paths are relative "
+                                           "to the script's folder)")
+            return None
+        if resolved.suffix.lower() not in suffixes:
+            self.problem(node.line, where, f"{name!r} is not a supported file type: use {', '.join(suffixes)}")
+            return None
+        try:
+            with resolved.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            self.problem(node.line, where, f"cannot read {name!r} ({exc.strerror}): check its permissions")
+            return None
+        return resolved
+
+    def per_language(self, node: Node, where: str, languages: tuple[str, ...],
+                     read: Callable[[Node, str], Any], what: str, required: bool = True) -> dict[str, Any]:
+        """A value given once for all languages, or as a map with one entry per language."""
+        if isinstance(node, Map):
+            result: dict[str, Any] = {}
+            for key, (line, value) in node.entries.items():
+                if key not in LANGUAGES:
+                    self.problem(line, where, f"{key!r} is not a language: use {', '.join(LANGUAGES)}")
+                elif key in languages:
+                    parsed = read(value, f"{where}.{key}")
+                    if parsed is not None:
+                        result[key] = parsed
+            for language in languages:
+                if required and language not in node.entries:
+                    self.problem(node.line, where, f"no {what} for {language!r}: add a {language}: entry, "
+                                                   "or restrict the segment with languages: [...]")
+            return result
+        value = read(node, where)
+        return {language: value for language in languages} if value is not None else {}
+
+    # ---- the script ------------------------------------------------------
+    def script(self, root: Node, path: Path) -> Script | None:
+        top = self.map_of(root, "", ("format", "programme", "languages", "delivery", "voices", "lexicon", "segments"),
+                          required=("format", "programme", "languages", "segments"))
+        if top is None:
+            return None
+        fmt = self.get(top, "format")
+        if fmt is not None and self.string(fmt, "format") not in (FORMAT, None):
+            self.problem(fmt.line, "format", f"unsupported format {fmt.value!r}: this radiokit reads {FORMAT!r}")
+        languages = self.languages(self.get(top, "languages"))
+        delivery = self.delivery(self.get(top, "delivery"))
+        voices = self.voices(self.get(top, "voices"), languages)
+        lexicon = self.lexicon(self.get(top, "lexicon"), languages)
+        programme = self.programme(self.get(top, "programme"), languages)
+        segments = self.segments(self.get(top, "segments"), languages, voices, delivery)
+        if programme is None or self.problems:
+            return None
+        return Script(path=path, folder=self.folder, programme=programme, languages=languages, delivery=delivery,
+                      voices=voices, lexicon=lexicon, segments=segments)
+
+    def languages(self, node: Node | None) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, Seq) or not node.items:
+            self.problem(node.line, "languages", f"must be a list such as [ru, tg]")
+            return ()
+        result: list[str] = []
+        for item in node.items:
+            language = self.choice(item, "languages", LANGUAGES)
+            if language in result:
+                self.problem(item.line, "languages", f"{language!r} is listed twice")
+            elif language:
+                result.append(language)
+        return tuple(result)
+
+    def delivery(self, node: Node | None) -> Delivery:
+        if node is None:
+            return Delivery()
+        where = "delivery"
+        keys = ("profile", "formats", "bitrate_kbps", "sample_rate", "channels", "gap", "id3_version",
+                "target_duration", "tolerance")
+        found = self.map_of(node, where, keys)
+        if found is None:
+            return Delivery()
+        values: dict[str, Any] = {}
+        for key, (_line, value) in found.entries.items():
+            here = f"{where}.{key}"
+            if key == "profile":
+                values["profile"] = self.profile(value, here)
+            elif key == "formats":
+                values["formats"] = self.formats(value, here)
+            elif key == "bitrate_kbps":
+                values["bitrate_kbps"] = self.integer(value, here, (64, 96, 112, 128, 160, 192, 224, 256, 320))
+            elif key == "sample_rate":
+                values["sample_rate"] = self.integer(value, here, (44100, 48000))
+            elif key == "channels":
+                values["channels"] = self.integer(value, here, (1, 2))
+            elif key == "gap":
+                values["gap_s"] = self.time(value, here)
+            elif key == "id3_version":
+                version = value.value if isinstance(value, Scalar) else None
+                values["id3_version"] = self.choice(Scalar(str(version), value.line), here, ("2.3", "2.4"))
+            elif key == "target_duration":
+                values["target_duration_s"] = self.time(value, here, positive=True)
+            elif key == "tolerance":
+                values["tolerance_s"] = self.time(value, here)
+        return Delivery(**{k: v for k, v in values.items() if v is not None})
+
+    def profile(self, node: Node, where: str) -> LoudnessTarget | None:
+        if isinstance(node, Map):
+            found = self.map_of(node, where, ("integrated_lufs", "true_peak_dbtp"),
+                                required=("integrated_lufs", "true_peak_dbtp"))
+            if found is None or len(found.entries) != 2:
+                return None
+            lufs = self.number(found.entries["integrated_lufs"][1], f"{where}.integrated_lufs", -40, -5)
+            peak = self.number(found.entries["true_peak_dbtp"][1], f"{where}.true_peak_dbtp", -12, 0)
+            if lufs is None or peak is None:
+                return None
+            return LoudnessTarget("custom", lufs, peak)
+        name = self.choice(node, where, tuple(PROFILES))
+        return LoudnessTarget(name, *PROFILES[name]) if name else None
+
+    def formats(self, node: Node, where: str) -> tuple[str, ...] | None:
+        if not isinstance(node, Seq) or not node.items:
+            self.problem(node.line, where, "must be a list such as [mp3]")
+            return None
+        chosen = [self.choice(item, where, FORMATS) for item in node.items]
+        if "mp3" not in chosen:
+            self.problem(node.line, where, "must include mp3: the package and its tags are built on MP3")
+        return tuple(dict.fromkeys(c for c in chosen if c))
+
+    def voices(self, node: Node | None, languages: tuple[str, ...]) -> dict[str, dict[str, Voice]]:
+        if node is None:
+            return {}
+        if not isinstance(node, Map):
+            self.problem(node.line, "voices", "must be a map of speakers, e.g. host: {ru: {engine: espeak}}")
+            return {}
+        result: dict[str, dict[str, Voice]] = {}
+        for name, (_line, per_language) in node.entries.items():
+            where = f"voices.{name}"
+            found = self.map_of(per_language, where, LANGUAGES)
+            if found is None:
+                continue
+            result[name] = {}
+            for language, (_l, voice_node) in found.entries.items():
+                voice = self.voice(voice_node, f"{where}.{language}", language)
+                if voice is not None:
+                    result[name][language] = voice
+        return result
+
+    def voice(self, node: Node, where: str, language: str) -> Voice | None:
+        found = self.map_of(node, where, ("engine", "voice", "rate", "pitch", "volume"))
+        if found is None:
+            return None
+        engine_node = self.get(found, "engine")
+        engine = self.choice(engine_node, f"{where}.engine", ENGINES) if engine_node else "espeak"
+        if engine is None:
+            return None
+        if language not in ENGINE_LANGUAGES[engine]:
+            self.problem(found.line, where, f"engine {engine!r} cannot speak {language!r}: use engine: espeak")
+            return None
+        voice_node = self.get(found, "voice")
+        voice = language
+        if voice_node is not None:
+            voice = self.string(voice_node, f"{where}.voice") or language
+            match = _ESPEAK_VOICE.match(voice)
+            if engine == "gtts":
+                self.problem(voice_node.line, f"{where}.voice", "gtts has one voice per language: remove 'voice'")
+            elif not match or match.group(1) != language:
+                self.problem(voice_node.line, f"{where}.voice",
+                             f"{voice!r} is not a {language} voice: use {language!r} or {language}+VARIANT (e.g. {language}+m3)")
+            elif match.group(2) and not _espeak_variant_exists(match.group(2)):
+                self.problem(voice_node.line, f"{where}.voice", f"espeak-ng has no variant {match.group(2)!r}: "
+                                                                "try m1..m7 or f1..f5")
+        limits = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}
+        numbers: dict[str, int | None] = {}
+        for key, (low, high) in limits.items():
+            value_node = self.get(found, key)
+            if value_node is None:
+                continue
+            if engine == "gtts":
+                self.problem(value_node.line, f"{where}.{key}", f"gtts has no {key}: remove it")
+                continue
+            value = self.number(value_node, f"{where}.{key}", low, high)
+            numbers[key] = int(round(value)) if value is not None else None
+        return Voice(engine=engine, voice=voice, **numbers)
+
+    def lexicon(self, node: Node | None, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+        if node is None:
+            return {}
+        found = self.map_of(node, "lexicon", LANGUAGES)
+        if found is None:
+            return {}
+        result: dict[str, dict[str, str]] = {}
+        for language, (_line, words) in found.entries.items():
+            where = f"lexicon.{language}"
+            if not isinstance(words, Map):
+                self.problem(words.line, where, "must be a map of word: respelling")
+                continue
+            result[language] = {}
+            for word, (line, respelling) in words.entries.items():
+                value = self.string(respelling, f"{where}.{word}")
+                if value is not None:
+                    result[language][word] = value
+        return result
+
+    def programme(self, node: Node | None, languages: tuple[str, ...]) -> Programme | None:
+        if node is None:
+            return None
+        where = "programme"
+        found = self.map_of(node, where, ("series", "title", "episode", "date", "presenter", "publisher",
+                                          "copyright", "description", "artwork", "slug"),
+                            required=("series", "title"))
+        if found is None:
+            return None
+
+        def text(key: str) -> dict[str, str]:
+            value = self.get(found, key)
+            if value is None:
+                return {}
+            return self.per_language(value, f"{where}.{key}", languages, self.string, key)
+
+        def plain(key: str) -> str | None:
+            value = self.get(found, key)
+            return self.string(value, f"{where}.{key}") if value is not None else None
+
+        series = plain("series") or ""
+        episode = plain("episode")
+        date = None
+        date_node = self.get(found, "date")
+        if date_node is not None:
+            date = self.date(date_node, f"{where}.date")
+        artwork_node = self.get(found, "artwork")
+        artwork = self.file(artwork_node, f"{where}.artwork", IMAGE_SUFFIXES) if artwork_node else None
+        slug_node = self.get(found, "slug")
+        slug = plain("slug") if slug_node else make_slug(series, episode, date)
+        if slug_node is not None and slug is not None and not _ID.match(slug):
+            self.problem(slug_node.line, f"{where}.slug", f"{slug!r} must be lower-case letters, digits and hyphens")
+        return Programme(series=series, title=text("title"), presenter=text("presenter"),
+                         description=text("description"), episode=episode, date=date,
+                         publisher=plain("publisher"), copyright=plain("copyright"), artwork=artwork,
+                         slug=slug or "episode")
+
+    def date(self, node: Node, where: str) -> dt.date | None:
+        value = node.value if isinstance(node, Scalar) else None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.problem(node.line, where, "must be a date written YYYY-MM-DD")
+        return None
+
+    # ---- segments ----------------------------------------------------------
+    _SEGMENT_KEYS = ("id", "title", "speaker", "text", "take", "music", "level_db", "clip", "clip_language", "trim",
+                     "voiceover", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade", "languages")
+    _KINDS = {"text": "speech", "music": "music", "clip": "clip", "silence": "silence"}
+
+    def segments(self, node: Node | None, languages: tuple[str, ...], voices: Mapping[str, Mapping[str, Voice]],
+                 delivery: Delivery) -> tuple[Segment, ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, Seq) or not node.items:
+            self.problem(node.line, "segments", "must be a list of segments, each starting with '- id: ...'")
+            return ()
+        result: list[Segment] = []
+        seen: dict[str, int] = {}
+        for number, item in enumerate(node.items, start=1):
+            segment = self.segment(item, number, languages, voices, seen)
+            if segment is not None:
+                result.append(segment)
+        for language in languages:
+            if result and not any(language in s.languages for s in result):
+                self.problem(node.line, "segments", f"no segment plays in {language!r}: add one or drop the language")
+        return tuple(result)
+
+    def segment(self, node: Node, number: int, languages: tuple[str, ...],
+                voices: Mapping[str, Mapping[str, Voice]], seen: dict[str, int]) -> Segment | None:
+        where = f"segments[{number}]"
+        id_node = self.get(node, "id") if isinstance(node, Map) else None
+        segment_id = None
+        if id_node is not None:
+            segment_id = self.string(id_node, where)
+            if segment_id is not None:
+                where = f"{where} ({segment_id})"
+                if not _ID.match(segment_id):
+                    self.problem(id_node.line, where, "the id must be lower-case letters, digits and hyphens "
+                                                      "(it names files), e.g. 'sign-off'")
+                elif segment_id in seen:
+                    self.problem(id_node.line, where, f"id {segment_id!r} is already used by segments[{seen[segment_id]}]: "
+                                                      "give each segment its own id")
+                else:
+                    seen[segment_id] = number
+        found = self.map_of(node, where, self._SEGMENT_KEYS, required=("id",))
+        if found is None:
+            return None
+        count_before = len(self.problems)
+        kinds = [key for key in self._KINDS if key in found.entries]
+        if len(kinds) != 1:
+            what = f"has {' and '.join(kinds)}" if kinds else "has none of text, music, clip, silence"
+            self.problem(found.line, where, f"{what}: give exactly one kind (split it into two segments)")
+            return None
+        kind = self._KINDS[kinds[0]]
+        own_languages = languages
+        languages_node = self.get(found, "languages")
+        if languages_node is not None:
+            listed = self.languages(languages_node) if isinstance(languages_node, Seq) else None
+            if listed is None:
+                self.problem(languages_node.line, f"{where}.languages", "must be a list such as [ru]")
+            else:
+                extra = [lang for lang in listed if lang not in languages]
+                if extra:
+                    self.problem(languages_node.line, where, f"language {extra[0]!r} is not in the script's "
+                                                             f"languages {list(languages)}: add it there or remove it here")
+                own_languages = tuple(lang for lang in listed if lang in languages)
+        values: dict[str, Any] = {}
+        title_node = self.get(found, "title")
+        title = (self.per_language(title_node, f"{where}.title", own_languages, self.string, "title")
+                 if title_node is not None else {})
+        for key, (line, value) in found.entries.items():
+            here = f"{where}.{key}"
+            if key in ("gap", "fade_in", "fade_out", "crossfade"):
+                values[f"{key}_s"] = self.time(value, here)
+            elif key == "level_db":
+                values["level_db"] = self.number(value, here, -40, 20)
+        if kind == "speech":
+            self.speech(found, where, own_languages, voices, values)
+        elif kind == "music":
+            values["music"] = self.file(self.get(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
+        elif kind == "clip":
+            self.clip(found, where, own_languages, voices, values)
+        else:
+            values["silence_s"] = self.time(self.get(found, "silence"), f"{where}.silence", positive=True)
+        self.misplaced(found, where, kind)
+        if segment_id is None or len(self.problems) > count_before:
+            return None
+        title = {lang: title.get(lang, segment_id) for lang in own_languages}
+        return Segment(index=number, id=segment_id, line=found.line, kind=kind, title=title,
+                       languages=own_languages, **{k: v for k, v in values.items() if v is not None})
+
+    def misplaced(self, found: Map, where: str, kind: str) -> None:
+        """Keys that belong to another kind are mistakes the producer should hear about."""
+        belongs = {"speaker": "speech", "take": "speech", "bed": "speech", "clip_language": "clip", "trim": "clip",
+                   "voiceover": "clip", "level_db": "music"}
+        for key, owner in belongs.items():
+            if key in found.entries and owner != kind and not (key == "level_db" and kind == "clip"):
+                line = found.entries[key][0]
+                self.problem(line, where, f"{key!r} does not apply to a {kind} segment: remove it")
+
+    def speech(self, found: Map, where: str, languages: tuple[str, ...],
+               voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
+        values["text"] = self.per_language(self.get(found, "text"), f"{where}.text", languages,
+                                           self.string, "text")
+        take_node = self.get(found, "take")
+        takes: dict[str, Path] = {}
+        if take_node is not None:
+            if isinstance(take_node, Map):
+                takes = self.per_language(take_node, f"{where}.take", languages,
+                                          lambda n, w: self.file(n, w, AUDIO_SUFFIXES), "take", required=False)
+            elif len(languages) == 1:
+                path = self.file(take_node, f"{where}.take", AUDIO_SUFFIXES)
+                takes = {languages[0]: path} if path else {}
+            else:
+                self.problem(take_node.line, f"{where}.take", "name the language of the take, e.g. take: {ru: takes/x.wav}")
+        values["take"] = takes
+        speaker_node = self.get(found, "speaker")
+        speaker = self.string(speaker_node, f"{where}.speaker") if speaker_node is not None else None
+        needs_voice = [lang for lang in languages if lang not in takes]
+        if speaker is None and speaker_node is None and needs_voice:
+            self.problem(found.line, where, "a text segment needs a speaker: add speaker: NAME (defined under voices)")
+        elif speaker is not None:
+            self.check_speaker(speaker, speaker_node.line, where, needs_voice, voices)
+        values["speaker"] = speaker
+        bed_node = self.get(found, "bed")
+        if bed_node is not None:
+            values["bed"] = self.bed(bed_node, f"{where}.bed")
+
+    def check_speaker(self, speaker: str, line: int, where: str, languages: list[str],
+                      voices: Mapping[str, Mapping[str, Voice]]) -> None:
+        if speaker not in voices:
+            near = difflib.get_close_matches(speaker, list(voices), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}?" if near else "define it under voices"
+            self.problem(line, where, f"speaker {speaker!r} is not defined: {hint}")
+            return
+        for language in languages:
+            if language not in voices[speaker]:
+                self.problem(line, where, f"speaker {speaker!r} has no {language!r} voice: add voices.{speaker}."
+                                          f"{language} or a take for {language}")
+
+    def bed(self, node: Node, where: str) -> Bed | None:
+        found = self.map_of(node, where, ("music", "under_db", "preroll", "postroll", "fade_out"), required=("music",))
+        if found is None or "music" not in found.entries:
+            return None
+        music = self.file(self.get(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
+        values: dict[str, Any] = {}
+        if "under_db" in found.entries:
+            values["under_db"] = self.number(self.get(found, "under_db"), f"{where}.under_db", -60, 0)
+        for key in ("preroll", "postroll", "fade_out"):
+            if key in found.entries:
+                values[f"{key}_s"] = self.time(self.get(found, key), f"{where}.{key}")
+        if music is None or any(v is None for v in values.values()):
+            return None
+        return Bed(music=music, **values)
+
+    def clip(self, found: Map, where: str, languages: tuple[str, ...],
+             voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
+        values["clip"] = self.file(self.get(found, "clip"), f"{where}.clip", AUDIO_SUFFIXES)
+        language_node = self.get(found, "clip_language")
+        clip_language = self.choice(language_node, f"{where}.clip_language", LANGUAGES) if language_node else None
+        values["clip_language"] = clip_language
+        trim_node = self.get(found, "trim")
+        if trim_node is not None:
+            trim = self.map_of(trim_node, f"{where}.trim", ("start", "end"))
+            if trim is not None:
+                start = self.time(self.get(trim, "start"), f"{where}.trim.start") if "start" in trim.entries else 0.0
+                end = self.time(self.get(trim, "end"), f"{where}.trim.end") if "end" in trim.entries else None
+                if start is not None and end is not None and end <= start:
+                    self.problem(trim.line, f"{where}.trim", f"end ({end:g} s) must come after start ({start:g} s)")
+                values["trim_start_s"], values["trim_end_s"] = start, end
+        vo_node = self.get(found, "voiceover")
+        if vo_node is not None:
+            values["voiceover"] = self.voiceover(vo_node, f"{where}.voiceover", languages, clip_language, voices)
+
+    def voiceover(self, node: Node, where: str, languages: tuple[str, ...], clip_language: str | None,
+                  voices: Mapping[str, Mapping[str, Voice]]) -> VoiceOver | None:
+        found = self.map_of(node, where, (*LANGUAGES, "lead", "under_db"))
+        if found is None:
+            return None
+        if clip_language is None:
+            self.problem(found.line, where, "a voice-over needs the clip's language: add clip_language: ru (or tg)")
+        values: dict[str, Any] = {}
+        if "lead" in found.entries:
+            values["lead_s"] = self.time(self.get(found, "lead"), f"{where}.lead")
+        if "under_db" in found.entries:
+            values["under_db"] = self.number(self.get(found, "under_db"), f"{where}.under_db", -60, 0)
+        lines: dict[str, VoiceOverLine] = {}
+        for language in LANGUAGES:
+            line_node = self.get(found, language)
+            if line_node is None:
+                continue
+            here = f"{where}.{language}"
+            if language == clip_language:
+                self.problem(line_node.line, here, f"the clip is already in {language!r}: remove this voice-over")
+                continue
+            entry = self.map_of(line_node, here, ("speaker", "text", "take"))
+            if entry is None:
+                continue
+            if "take" in entry.entries:
+                if "text" in entry.entries or "speaker" in entry.entries:
+                    self.problem(entry.line, here, "give either {take} or {speaker, text}, not both")
+                take = self.file(self.get(entry, "take"), f"{here}.take", AUDIO_SUFFIXES)
+                if take:
+                    lines[language] = VoiceOverLine(take=take)
+            elif "speaker" in entry.entries and "text" in entry.entries:
+                speaker_node = self.get(entry, "speaker")
+                speaker = self.string(speaker_node, f"{here}.speaker")
+                text = self.string(self.get(entry, "text"), f"{here}.text")
+                if speaker is not None:
+                    self.check_speaker(speaker, speaker_node.line, where, [language], voices)
+                if speaker and text:
+                    lines[language] = VoiceOverLine(speaker=speaker, text=text)
+            else:
+                self.problem(entry.line, here, "give {speaker, text} or {take}")
+        if any(v is None for v in values.values()):
+            return None
+        return VoiceOver(lines=lines, **values)
+
+
+def _espeak_variant_exists(variant: str) -> bool:
+    import espeakng_loader
+
+    return (Path(espeakng_loader.get_data_path()) / "voices" / "!v" / variant).is_file()
+
+
+_LATIN = dict(zip("абвгдезийклмнопрстуфхцыэғқҳҷӣӯ",
+                  ["a", "b", "v", "g", "d", "e", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
+                   "kh", "ts", "y", "e", "gh", "q", "h", "j", "i", "u"]))
+_LATIN.update({"ё": "yo", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya", "ъ": "", "ь": ""})
+
+
+def make_slug(series: str, episode: str | None, date: dt.date | None) -> str:
+    """A file-safe name from the series, episode and date, e.g. `global-voices-12-2012-10-26`."""
+    parts = [series, episode or "", date.isoformat() if date else ""]
+    text = "-".join(p for p in parts if p).lower()
+    latin = "".join(_LATIN.get(ch, ch) for ch in text)
+    slug = re.sub(r"[^a-z0-9]+", "-", latin).strip("-")
+    return slug[:80].strip("-") or "episode"

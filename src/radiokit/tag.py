@@ -1,0 +1,91 @@
+"""Write ID3 tags and chapters (CHAP under one CTOC) to an MP3 with mutagen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from typing import Any
+
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, TXXX,
+                         CTOCFlags, Encoding, PictureType)
+from mutagen.id3._tags import save_frame
+
+ISO_639_2 = {"ru": "rus", "tg": "tgk"}
+# ffmpeg drops a chapter whose sub-frame is 128 bytes or more; UTF-16 titles of 50 characters stay well below.
+MAX_CHAPTER_TITLE = 50
+
+
+class _ChaptersInOrderID3(ID3):
+    """mutagen writes frames sorted by size, but ffmpeg lists chapters in file order: keep CHAP frames last,
+    in programme order (mutagen's `_write` and `save_frame` are internal, hence the pinned mutagen range)."""
+
+    def _write(self, config: Any) -> bytearray:
+        chapters = self.getall("CHAP")
+        self.delall("CHAP")
+        try:
+            data = super()._write(config)
+        finally:
+            for chapter in chapters:
+                self.add(chapter)
+        return data + b"".join(save_frame(chapter, config=config) for chapter in chapters)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    element_id: str
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str
+    album: str
+    artist: str
+    language: str
+    track: str | None = None
+    date: dt.date | None = None
+    publisher: str | None = None
+    copyright: str | None = None
+    comment: str | None = None
+    artwork: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # TXXX description -> value
+
+
+def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str) -> None:
+    """Replace any tag in `path` with these frames, saved as ID3v2.3 or v2.4."""
+    enc = Encoding.UTF16 if id3_version == "2.3" else Encoding.UTF8
+    lang = ISO_639_2.get(tags.language, "und")
+    id3 = _ChaptersInOrderID3()
+    id3.add(TIT2(encoding=enc, text=tags.title))
+    id3.add(TALB(encoding=enc, text=tags.album))
+    id3.add(TPE1(encoding=enc, text=tags.artist))
+    id3.add(TLAN(encoding=enc, text=lang))
+    if tags.track:
+        id3.add(TRCK(encoding=enc, text=tags.track))
+    if tags.date:
+        # mutagen turns TDRC into TYER + TDAT when it saves v2.3.
+        id3.add(TDRC(encoding=enc, text=tags.date.isoformat()))
+    if tags.publisher:
+        id3.add(TPUB(encoding=enc, text=tags.publisher))
+    if tags.copyright:
+        id3.add(TCOP(encoding=enc, text=tags.copyright))
+    if tags.comment:
+        id3.add(COMM(encoding=enc, lang=lang, desc="", text=tags.comment))
+    if tags.artwork:
+        mime = "image/png" if tags.artwork.suffix.lower() == ".png" else "image/jpeg"
+        id3.add(APIC(encoding=enc, mime=mime, type=PictureType.COVER_FRONT, desc="", data=tags.artwork.read_bytes()))
+    for description, value in tags.extra.items():
+        id3.add(TXXX(encoding=enc, desc=description, text=value))
+    if chapters:
+        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                     child_element_ids=[c.element_id for c in chapters],
+                     sub_frames=[TIT2(encoding=enc, text=tags.title[:MAX_CHAPTER_TITLE])]))
+        for chapter in chapters:
+            id3.add(CHAP(element_id=chapter.element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
+                         start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                         sub_frames=[TIT2(encoding=enc, text=chapter.title[:MAX_CHAPTER_TITLE])]))
+    id3.save(str(path), v2_version=3 if id3_version == "2.3" else 4, v23_sep="/")

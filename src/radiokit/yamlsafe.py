@@ -1,0 +1,103 @@
+"""Load a script's YAML safely into plain values that remember their line numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+import yaml
+
+MAX_SCRIPT_BYTES = 1_000_000
+MAX_DEPTH = 20
+
+# Only the tags that plain YAML resolves on its own; anything explicit (!!python/..., !foo) is refused.
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
+
+
+class YamlProblem(Exception):
+    """The text is not a script radiokit can read; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    value: Any
+    line: int
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple["Node", ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Map:
+    # key -> (line of the key, value node); keys are strings as written.
+    entries: dict[str, tuple[int, "Node"]]
+    line: int
+
+
+Node = Union[Scalar, Seq, Map]
+
+
+class _Loader(yaml.SafeLoader):
+    """A SafeLoader that refuses anchors and aliases before anything is built from them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401 - PyYAML's signature
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise YamlProblem(event.start_mark.line + 1,
+                              "YAML anchors and aliases (&name, *name) are not allowed: write the value out")
+        return super().compose_node(parent, index)
+
+
+def load(text: str) -> Node:
+    """Parse YAML text into located nodes; raises YamlProblem for anything but plain maps, lists, scalars."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SCRIPT_BYTES:
+        raise YamlProblem(1, f"the script is larger than {MAX_SCRIPT_BYTES // 1000} kB: is this the right file?")
+    if "\x00" in text:
+        raise YamlProblem(1, "the file contains binary data, not a YAML script")
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise YamlProblem(1, "the script is empty: start from `radiokit init` or the format reference")
+        return _convert(root, loader, 0)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlProblem(line, f"YAML syntax error: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1, f"YAML syntax error: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def _convert(node: yaml.Node, loader: _Loader, depth: int) -> Node:
+    line = node.start_mark.line + 1
+    if depth > MAX_DEPTH:
+        raise YamlProblem(line, f"the script nests deeper than {MAX_DEPTH} levels")
+    if node.tag not in _PLAIN_TAGS:
+        raise YamlProblem(line, f"YAML tag {node.tag!r} is not allowed: remove it and write a plain value")
+    if isinstance(node, yaml.MappingNode):
+        entries: dict[str, tuple[int, Node]] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, loader, depth + 1)
+            if not isinstance(key, Scalar) or isinstance(key.value, (dict, list)) or key.value is None:
+                raise YamlProblem(key_node.start_mark.line + 1, "a key must be a plain word")
+            name = str(key.value)
+            if name in entries:
+                raise YamlProblem(key.line, f"key {name!r} appears twice in the same map: keep one")
+            entries[name] = (key.line, _convert(value_node, loader, depth + 1))
+        return Map(entries, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Seq(tuple(_convert(item, loader, depth + 1) for item in node.value), line)
+    return Scalar(loader.construct_object(node, deep=True), line)
