@@ -47,8 +47,10 @@ def build(script_path: Path, options: BuildOptions, say: Callable[[str], None] =
     script = load_script(script_path, options.allow_outside)
     if options.offline:
         script = _offline(script)
+    created_out = not options.out.exists()
     options.out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".radiokit-", dir=options.out))
+    succeeded = False
     try:
         folder = staging / script.programme.slug
         folder.mkdir()
@@ -70,8 +72,11 @@ def build(script_path: Path, options: BuildOptions, say: Callable[[str], None] =
         final = options.out / script.programme.slug
         zip_path = options.out / f"{script.programme.slug}.zip"
         package.move_into_place(folder, staged_zip, final, zip_path)
+        succeeded = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created_out and not succeeded:
+            shutil.rmtree(options.out, ignore_errors=True)  # a failed first build leaves no trace
     return BuildReport(script.programme.slug, final, zip_path, tuple(entries), tuple(notes),
                        time.monotonic() - started)
 
@@ -90,7 +95,9 @@ def _build_language(script: Script, language: str, folder: Path,
     work.mkdir()
     segments = script.segments_for(language)
     stems = [f"{number:02d}-{segment.id}" for number, segment in enumerate(segments, start=1)]
-    wavs, frame_counts, texts, notes = [], [], [], []
+    wavs, frame_counts, texts = [], [], []
+    notes = [f"{language}: {segment.id}: crossfade is not built yet; the segment follows its gap"
+             for segment in segments if segment.crossfade_s]
     for segment, stem in zip(segments, stems):
         rendered = render(script, segment, language)
         wav = work / f"{stem}.wav"

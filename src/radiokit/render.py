@@ -11,7 +11,8 @@ from radiokit.audio_io import AudioSegment
 from radiokit.loudness import measure
 from radiokit.script import Bed, Script, Segment, VoiceOver
 
-RAMP_MS = 500  # bed and voice-over ducking ramps
+RAMP_MS = 500  # a bed ducks over this long, ending as the voice starts
+VOICEOVER_RAMP_MS = 300
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,9 @@ class _Renderer:
         end = lead + len(translation)
         if len(original) < end:
             original = original + self.silence(end - len(original))
-        down_start = max(0, lead - RAMP_MS)
-        ducked = original[:end].fade(to_gain=vo.under_db, start=down_start, duration=lead - down_start or 1)
+        # Full level through the whole lead; the duck starts with the translation's first word.
+        ducked = original[:end].fade(to_gain=vo.under_db, start=lead, duration=min(VOICEOVER_RAMP_MS, end - lead))
         tail = original[end:]
         if len(tail):
-            tail = tail.fade(from_gain=vo.under_db, to_gain=0, start=0, duration=min(RAMP_MS, len(tail)))
+            tail = tail.fade(from_gain=vo.under_db, to_gain=0, start=0, duration=min(VOICEOVER_RAMP_MS, len(tail)))
         return (ducked + tail).overlay(translation, position=lead)

@@ -336,17 +336,17 @@ class _Parser:
         return Script(path=path, folder=self.folder, programme=programme, languages=languages, delivery=delivery,
                       voices=voices, lexicon=lexicon, segments=segments)
 
-    def languages(self, node: Node | None) -> tuple[str, ...]:
+    def languages(self, node: Node | None, where: str = "languages") -> tuple[str, ...]:
         if node is None:
             return ()
         if not isinstance(node, Seq) or not node.items:
-            self.problem(node.line, "languages", f"must be a list such as [ru, tg]")
+            self.problem(node.line, where, "must be a list such as [ru, tg]")
             return ()
         result: list[str] = []
         for item in node.items:
-            language = self.choice(item, "languages", LANGUAGES)
+            language = self.choice(item, where, LANGUAGES)
             if language in result:
-                self.problem(item.line, "languages", f"{language!r} is listed twice")
+                self.problem(item.line, where, f"{language!r} is listed twice")
             elif language:
                 result.append(language)
         return tuple(result)
@@ -586,10 +586,8 @@ class _Parser:
         own_languages = languages
         languages_node = self.get(found, "languages")
         if languages_node is not None:
-            listed = self.languages(languages_node) if isinstance(languages_node, Seq) else None
-            if listed is None:
-                self.problem(languages_node.line, f"{where}.languages", "must be a list such as [ru]")
-            else:
+            listed = self.languages(languages_node, f"{where}.languages")
+            if listed:
                 extra = [lang for lang in listed if lang not in languages]
                 if extra:
                     self.problem(languages_node.line, where, f"language {extra[0]!r} is not in the script's "

@@ -67,7 +67,7 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
     if tags.track:
         id3.add(TRCK(encoding=enc, text=tags.track))
     if tags.date:
-        # mutagen turns TDRC into TYER + TDAT when it saves v2.3.
+        # update_to_v23 below turns TDRC into TYER + TDAT for v2.3.
         id3.add(TDRC(encoding=enc, text=tags.date.isoformat()))
     if tags.publisher:
         id3.add(TPUB(encoding=enc, text=tags.publisher))
@@ -88,4 +88,6 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
             id3.add(CHAP(element_id=chapter.element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                          start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                          sub_frames=[TIT2(encoding=enc, text=chapter.title[:MAX_CHAPTER_TITLE])]))
-    id3.save(str(path), v2_version=3 if id3_version == "2.3" else 4, v23_sep="/")
+    if id3_version == "2.3":
+        id3.update_to_v23()  # save(v2_version=3) alone would keep v2.4-only frames such as TDRC
+    id3.save(str(path), v1=0, v2_version=3 if id3_version == "2.3" else 4, v23_sep="/")

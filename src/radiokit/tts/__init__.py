@@ -46,7 +46,7 @@ def speak(text: str, language: str, voice: Voice, lexicon: Mapping[str, str]) ->
         prepared, phonemes = tajik.to_espeak(text)
         name = tajik.TAJIK_VOICE + (f"+{variant}" if variant else "")
         return espeak.synthesize(prepared, name, rate, pitch, volume, phonemes=phonemes)
-    # espeak-ng ignores both "+" and a combining acute in Russian text, so a stress mark is dropped here
-    # rather than read aloud; placing the stress needs phoneme input (the Russian front end's work).
-    text = re.sub(r"\+(?=[аеёиоуыэюяАЕЁИОУЫЭЮЯ])", "", text)
+    # espeak-ng ignores both "+" and a combining acute in Russian text, so a lexicon's stress mark is dropped
+    # rather than read aloud as "plus"; placing the stress needs phoneme input (the Russian front end's work).
+    text = re.sub(r"\+(?=\w)", "", text)
     return espeak.synthesize(text, voice.voice, rate, pitch, volume)

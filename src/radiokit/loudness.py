@@ -1,0 +1,316 @@
+"""Streaming loudness, loudness range and true-peak meter per ITU-R BS.1770-5 and EBU Tech 3341/3342."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import sosfilt
+
+# Analogue prototypes of the K-weighting curve (BS.1770-5 Tables 1 and 2): B. De Man's fit, whose
+# bilinear transform gives the Recommendation's 48 kHz coefficients to 1e-15, so any rate can use it.
+_SHELF_HZ = 1681.974450955533
+_SHELF_GAIN_DB = 3.999843853973347
+_SHELF_Q = 0.7071752369554196
+_SHELF_BAND_EXPONENT = 0.4996667741545416
+_HIGHPASS_HZ = 38.13547087602444
+_HIGHPASS_Q = 0.5003270373238773
+
+_LOUDNESS_OFFSET_DB = -0.691
+_ABSOLUTE_GATE_LUFS = -70.0
+_INTEGRATED_RELATIVE_GATE_LU = -10.0
+_RANGE_RELATIVE_GATE_LU = -20.0
+_RANGE_PERCENTILES = (10.0, 95.0)
+
+_SUB_BLOCK_S = 0.1  # gating blocks and LRA windows step by 100 ms (75 % overlap of 400 ms blocks)
+_MOMENTARY_SUB_BLOCKS = 4
+_SHORT_TERM_SUB_BLOCKS = 30
+_CHUNK_S = 4.0  # work unit: long enough to amortise numpy's per-call cost, short to bound memory
+
+# True peak: 4x oversampling by a windowed-sinc interpolator. Phase 0 is the sample itself, so
+# only the three in-between phases are filtered; 16 taps each with a Kaiser window (beta 5) keep
+# the gain within -0.03/+0.05 dB up to 0.4 fs, well inside Tech 3341's +0.2/-0.4 dB.
+_OVERSAMPLING = 4
+_INTERPOLATION_HALF_TAPS = 8  # 16 taps per phase: a power of two, see _window_energies
+_INTERPOLATION_KAISER_BETA = 5.0
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """One programme's measurement.
+
+    Loudness values are `-inf` when nothing passes the gates or no complete window exists
+    (silence, or a signal shorter than 400 ms / 3 s); `true_peak_dbtp` is `-inf` for digital
+    silence; `loudness_range_lu` is 0.0 when no short-term window passes its gates.
+    """
+
+    integrated_lufs: float
+    loudness_range_lu: float
+    true_peak_dbtp: float
+    max_momentary_lufs: float
+    max_short_term_lufs: float
+    duration_s: float
+
+
+def k_weighting_sos(sample_rate: int) -> np.ndarray:
+    """The K-weighting pre-filter (high shelf, then RLB high-pass) as two second-order sections."""
+    k = math.tan(math.pi * _SHELF_HZ / sample_rate)
+    shelf_gain = 10.0 ** (_SHELF_GAIN_DB / 20.0)
+    band_gain = shelf_gain**_SHELF_BAND_EXPONENT
+    norm = 1.0 + k / _SHELF_Q + k * k
+    shelf = [
+        (shelf_gain + band_gain * k / _SHELF_Q + k * k) / norm,
+        2.0 * (k * k - shelf_gain) / norm,
+        (shelf_gain - band_gain * k / _SHELF_Q + k * k) / norm,
+        1.0,
+        2.0 * (k * k - 1.0) / norm,
+        (1.0 - k / _SHELF_Q + k * k) / norm,
+    ]
+    k = math.tan(math.pi * _HIGHPASS_HZ / sample_rate)
+    norm = 1.0 + k / _HIGHPASS_Q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / norm, (1.0 - k / _HIGHPASS_Q + k * k) / norm]
+    return np.array([shelf, highpass])
+
+
+def _interpolation_phases() -> np.ndarray:
+    """Taps (2*half, 3) giving the values a quarter, half and three quarters between samples."""
+    half = _INTERPOLATION_HALF_TAPS
+    offsets = np.arange(-half + 1, half + 1)  # input samples around the interpolated instant
+    phases = []
+    for phase in range(1, _OVERSAMPLING):
+        distance = phase / _OVERSAMPLING - offsets
+        window = np.i0(_INTERPOLATION_KAISER_BETA * np.sqrt(1.0 - (distance / half) ** 2))
+        taps = np.sinc(distance) * window
+        phases.append(taps / taps.sum())  # unity gain at DC
+    return np.array(phases).T
+
+
+_PHASES = _interpolation_phases()
+_PHASE_TAPS = len(_PHASES)
+_PHASE_NORM_SQUARED = float(np.square(_PHASES).sum(axis=0).max())
+_BOUND_MARGIN = 1.0 - 1e-9  # absorbs rounding in the bound
+
+
+def _lufs(mean_square: float) -> float:
+    """Loudness of a channel-summed mean square; 0 (silence) is -inf rather than a log error."""
+    return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(mean_square) if mean_square > 0.0 else -math.inf
+
+
+def _mean_square(lufs: float) -> float:
+    return 10.0 ** ((lufs - _LOUDNESS_OFFSET_DB) / 10.0)
+
+
+def _lufs_array(mean_squares: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return _LOUDNESS_OFFSET_DB + 10.0 * np.log10(mean_squares)
+
+
+def _gated(mean_squares: np.ndarray, relative_gate_lu: float) -> np.ndarray:
+    """BS.1770 two-stage gating: drop blocks under -70 LUFS, then under the survivors' mean + gate."""
+    loud = mean_squares[mean_squares > _mean_square(_ABSOLUTE_GATE_LUFS)]
+    if loud.size == 0:
+        return loud
+    threshold = loud.mean() * 10.0 ** (relative_gate_lu / 10.0)
+    return loud[loud > threshold]
+
+
+def _integrated_lufs(block_mean_squares: np.ndarray) -> float:
+    gated = _gated(block_mean_squares, _INTEGRATED_RELATIVE_GATE_LU)
+    return _lufs(float(gated.mean())) if gated.size else -math.inf
+
+
+def _loudness_range_lu(short_term_mean_squares: np.ndarray) -> float:
+    gated = _gated(short_term_mean_squares, _RANGE_RELATIVE_GATE_LU)
+    if gated.size == 0:
+        return 0.0
+    low, high = np.percentile(_lufs_array(gated), _RANGE_PERCENTILES)
+    return float(high - low)
+
+
+def _window_energies(channel: np.ndarray) -> np.ndarray:
+    """Sum of squares of every run of _PHASE_TAPS samples, by pairwise doubling (no cancellation)."""
+    sums = np.square(channel)
+    width = 1
+    while width < _PHASE_TAPS:
+        sums = sums[:-width] + sums[width:]
+        width *= 2
+    return sums
+
+
+def _interpolated_peak(samples: np.ndarray, floor: float) -> float:
+    """Largest magnitude between samples (channels, n) at 4x, or `floor` if none is larger.
+
+    By Cauchy-Schwarz an interpolated value is at most the taps' norm times the root energy of
+    the samples under them, so only windows whose bound beats the peak so far are filtered:
+    a small fraction of programme material, which makes the true peak cheap.
+    """
+    peak = floor
+    for channel in samples:
+        bound_squared = _window_energies(channel) * _PHASE_NORM_SQUARED
+        candidates = sliding_window_view(channel, _PHASE_TAPS)[bound_squared > _BOUND_MARGIN * peak**2]
+        if len(candidates):
+            peak = max(peak, float(np.abs(candidates @ _PHASES).max()))
+    return peak
+
+
+def _dbtp(peak: float) -> float:
+    return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
+
+
+class _SlidingMax:
+    """Largest energy over any `frames` consecutive samples: exact per sample, not on a grid."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.largest = 0.0
+
+    def update(self, cumulative: np.ndarray, new_frames: int) -> None:
+        """`cumulative` holds running energy sums, one per sample boundary, the last `new_frames` new."""
+        first_end = max(self.frames, len(cumulative) - new_frames)  # only complete windows
+        if first_end < len(cumulative):
+            sums = cumulative[first_end:] - cumulative[first_end - self.frames : len(cumulative) - self.frames]
+            self.largest = max(self.largest, float(sums.max()))
+
+
+class LoudnessMeter:
+    """Feed blocks of samples shaped (n, channels) in [-1, 1]; read `result()` at any time.
+
+    Memory stays bounded: the meter keeps filter state, the last 3 s of per-sample energy and
+    one number per 100 ms. Supports mono and stereo (BS.1770 weights L, R and mono by 1.0);
+    the sample rate must be a multiple of 10 Hz so that 100 ms is a whole number of samples.
+    """
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        if channels not in (1, 2):
+            raise ValueError(f"the loudness meter measures mono or stereo, not {channels} channels")
+        if sample_rate < 8000 or sample_rate % 10:
+            raise ValueError(f"unsupported sample rate {sample_rate} Hz: use a multiple of 10 Hz from 8000 up")
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self._sub_block_frames = round(sample_rate * _SUB_BLOCK_S)
+        self._chunk_frames = round(sample_rate * _CHUNK_S)
+        self._sos = k_weighting_sos(sample_rate)
+        self._filter_state = np.zeros((len(self._sos), channels, 2))
+        self._momentary = _SlidingMax(_MOMENTARY_SUB_BLOCKS * self._sub_block_frames)
+        self._short_term = _SlidingMax(_SHORT_TERM_SUB_BLOCKS * self._sub_block_frames)
+        self._cumulative_tail = np.zeros(1)  # running energy sums over the last 3 s, for sliding windows
+        self._sub_blocks: list[np.ndarray] = []  # energy of each complete 100 ms sub-block
+        self._open_sub_block = 0.0
+        self._peak_tail = np.zeros((channels, _PHASE_TAPS - 1))  # silence before the signal
+        self._peak = 0.0
+        self._frames = 0  # processed, excluding pending
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples; any length, including 0."""
+        block = np.asarray(block)
+        if block.ndim != 2 or block.shape[1] != self.channels or not np.issubdtype(block.dtype, np.floating):
+            raise ValueError(
+                f"expected floating-point samples shaped (n, {self.channels}), got {block.dtype} {block.shape}"
+            )
+        start = 0
+        if self._pending_frames:
+            start = min(len(block), self._chunk_frames - self._pending_frames)
+            self._hold(block[:start])
+            if self._pending_frames == self._chunk_frames:
+                self._flush()
+        while len(block) - start >= self._chunk_frames:
+            self._process(block[start : start + self._chunk_frames])
+            start += self._chunk_frames
+        self._hold(block[start:])
+
+    def result(self) -> Loudness:
+        """The measurement of everything fed so far."""
+        self._flush()
+        sub_blocks = self._closed_sub_blocks()
+        return Loudness(
+            integrated_lufs=_integrated_lufs(self._window_mean_squares(sub_blocks, _MOMENTARY_SUB_BLOCKS)),
+            loudness_range_lu=_loudness_range_lu(self._window_mean_squares(sub_blocks, _SHORT_TERM_SUB_BLOCKS)),
+            true_peak_dbtp=_dbtp(_interpolated_peak(self._peak_tail_with_silence(), self._peak)),
+            max_momentary_lufs=_lufs(self._momentary.largest / self._momentary.frames),
+            max_short_term_lufs=_lufs(self._short_term.largest / self._short_term.frames),
+            duration_s=self._frames / self.sample_rate,
+        )
+
+    def momentary_lufs(self) -> np.ndarray:
+        """Momentary loudness of each 400 ms window ending on a 100 ms boundary."""
+        self._flush()
+        return _lufs_array(self._window_mean_squares(self._closed_sub_blocks(), _MOMENTARY_SUB_BLOCKS))
+
+    def short_term_lufs(self) -> np.ndarray:
+        """Short-term loudness of each 3 s window ending on a 100 ms boundary."""
+        self._flush()
+        return _lufs_array(self._window_mean_squares(self._closed_sub_blocks(), _SHORT_TERM_SUB_BLOCKS))
+
+    def _hold(self, block: np.ndarray) -> None:
+        if len(block):
+            self._pending.append(np.array(block))  # a copy: callers may reuse their buffers
+            self._pending_frames += len(block)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._process(np.concatenate(self._pending))
+            self._pending.clear()
+            self._pending_frames = 0
+
+    def _process(self, block: np.ndarray) -> None:
+        # Channel-major and contiguous: sosfilt and the interpolator run several times faster so.
+        samples = np.ascontiguousarray(block.T, dtype=np.float64)
+        self._track_peak(samples)
+        weighted, self._filter_state = sosfilt(self._sos, samples, axis=1, zi=self._filter_state)
+        energy = np.square(weighted).sum(axis=0)
+        self._track_windows(energy)
+        self._add_sub_blocks(energy)
+        self._frames += len(energy)
+
+    def _track_peak(self, samples: np.ndarray) -> None:
+        extended = np.concatenate((self._peak_tail, samples), axis=1)
+        sample_peak = max(self._peak, float(np.abs(samples).max()))
+        self._peak = _interpolated_peak(extended, sample_peak)
+        self._peak_tail = extended[:, -(_PHASE_TAPS - 1) :]
+
+    def _peak_tail_with_silence(self) -> np.ndarray:
+        """The last samples followed by silence, to interpolate up to and past the final sample."""
+        return np.concatenate((self._peak_tail, np.zeros((self.channels, _PHASE_TAPS // 2))), axis=1)
+
+    def _track_windows(self, energy: np.ndarray) -> None:
+        cumulative = np.concatenate((self._cumulative_tail, self._cumulative_tail[-1] + np.cumsum(energy)))
+        self._momentary.update(cumulative, len(energy))
+        self._short_term.update(cumulative, len(energy))
+        tail = cumulative[-self._short_term.frames :]
+        self._cumulative_tail = tail - tail[0]  # rebased so that rounding does not grow with duration
+
+    def _add_sub_blocks(self, energy: np.ndarray) -> None:
+        frames = self._sub_block_frames
+        offset = self._frames % frames
+        starts = np.arange(frames - offset, len(energy), frames)
+        sums = np.add.reduceat(energy, np.concatenate(([0], starts)))
+        sums[0] += self._open_sub_block
+        closed = (offset + len(energy)) // frames
+        self._sub_blocks.append(sums[:closed])
+        self._open_sub_block = float(sums[closed]) if closed < len(sums) else 0.0
+
+    def _closed_sub_blocks(self) -> np.ndarray:
+        self._sub_blocks = [np.concatenate(self._sub_blocks)] if self._sub_blocks else []
+        return self._sub_blocks[0] if self._sub_blocks else np.empty(0)
+
+    def _window_mean_squares(self, sub_blocks: np.ndarray, count: int) -> np.ndarray:
+        """Mean squares of every window of `count` consecutive sub-blocks."""
+        if len(sub_blocks) < count:
+            return np.empty(0)
+        return sliding_window_view(sub_blocks, count).sum(axis=1) / (count * self._sub_block_frames)
+
+
+def measure(samples: np.ndarray, sample_rate: int) -> Loudness:
+    """Measure a whole signal: 1-D mono or shaped (n, channels), processed in chunks."""
+    samples = np.asarray(samples)
+    if samples.ndim == 1:
+        samples = samples[:, np.newaxis]
+    if samples.ndim != 2:
+        raise ValueError(f"expected samples shaped (n,) or (n, channels), got {samples.shape}")
+    meter = LoudnessMeter(sample_rate, samples.shape[1])
+    meter.feed(samples)
+    return meter.result()

