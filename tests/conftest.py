@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,16 @@ from media import convert, tone, write_wav
 from radiokit.pipeline import BuildOptions, BuildReport, build
 
 CLIP_TONE_HZ = 7000.0
+TAKE_TONE_HZ = 220.0
+
+
+def tiny_png() -> bytes:
+    """A valid 2x2 RGB PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes([200, 30, 30]) * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 EPISODE = """\
 format: radiokit/1
@@ -23,6 +35,7 @@ programme:
   publisher: Test Publisher
   copyright: 2012 Test Publisher
   description: {ru: Описание выпуска, tg: Тавсифи барнома}
+  artwork: audio/cover.png
 languages: [ru, tg]
 delivery:
   gap: 0.5
@@ -83,7 +96,8 @@ def make_episode(folder: Path) -> Path:
     clip = 0.05 * np.sin(2 * np.pi * CLIP_TONE_HZ * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
     convert(write_wav(folder / "audio" / "analyst.wav", clip, clip_rate), folder / "audio" / "analyst.flac")
     (folder / "audio" / "analyst.wav").unlink()
-    write_wav(folder / "takes" / "sign-off-ru.wav", tone(220.0, 1.2, 16000, -10.0), 16000)
+    write_wav(folder / "takes" / "sign-off-ru.wav", tone(TAKE_TONE_HZ, 1.2, 16000, -10.0), 16000)
+    (folder / "audio" / "cover.png").write_bytes(tiny_png())
     script = folder / "episode.yaml"
     script.write_text(EPISODE, encoding="utf-8")
     return script

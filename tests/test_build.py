@@ -13,7 +13,7 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from conftest import CLIP_TONE_HZ
+from conftest import CLIP_TONE_HZ, TAKE_TONE_HZ, tiny_png
 from media import decode, ffprobe, rms_dbfs
 from radiokit.loudness import measure
 from radiokit.pipeline import BuildReport
@@ -112,6 +112,8 @@ def test_programme_tags_read_by_mutagen(built: BuildReport, language: str, title
     assert tags["TPUB"].text == ["Test Publisher"]
     assert tags["TCOP"].text == ["2012 Test Publisher"]
     assert tags.getall("COMM")[0].text[0] in ("Описание выпуска", "Тавсифи барнома")
+    picture = tags.getall("APIC")[0]
+    assert (picture.mime, picture.data) == ("image/png", tiny_png())
     toc = tags.getall("CTOC")[0]
     chapters = {c.element_id: c for c in tags.getall("CHAP")}
     assert list(toc.child_element_ids) == sorted(chapters)
@@ -193,3 +195,26 @@ def test_voiceover_ducks_the_original_in_the_other_language(built: BuildReport) 
     assert clip_tone_db(tg[lead]) - clip_tone_db(ru[lead]) == pytest.approx(0, abs=2.0)
     assert clip_tone_db(tg[lead]) - clip_tone_db(tg[under]) == pytest.approx(15, abs=2.0)
     assert clip_tone_db(ru[lead]) - clip_tone_db(ru[under]) == pytest.approx(0, abs=2.0)
+
+
+def segment_audio(built: BuildReport, language: str, seg_id: str) -> np.ndarray:
+    seg = next(s for s in manifest(built)["languages"][language]["segments"] if s["id"] == seg_id)
+    audio = decode(built.folder / f"{SLUG}-{language}.mp3")
+    return audio[int(seg["start_s"] * 44100):int((seg["start_s"] + seg["duration_s"]) * 44100)]
+
+
+def test_take_replaces_synthesis_only_in_its_language(built: BuildReport) -> None:
+    ru, tg = segment_audio(built, "ru", "sign-off"), segment_audio(built, "tg", "sign-off")
+    assert len(ru) / 44100 == pytest.approx(1.2, abs=0.02)  # the take's own length
+    spectrum = np.abs(np.fft.rfft(ru[:, 0]))
+    assert np.fft.rfftfreq(len(ru), 1 / 44100)[np.argmax(spectrum)] == pytest.approx(TAKE_TONE_HZ, abs=2)
+    tg_spectrum = np.abs(np.fft.rfft(tg[:, 0]))
+    tg_peak = np.fft.rfftfreq(len(tg), 1 / 44100)[np.argmax(tg_spectrum)]
+    assert abs(tg_peak - TAKE_TONE_HZ) > 5  # synthesized Tajik, not the Russian take
+
+
+def test_fade_out_ends_the_opening_quietly(built: BuildReport) -> None:
+    opening = segment_audio(built, "ru", "opening")
+    middle = rms_dbfs(opening[len(opening) // 4:len(opening) // 2])
+    last = rms_dbfs(opening[-2205:])  # the last 50 ms of a 0.5 s fade
+    assert middle - last > 15

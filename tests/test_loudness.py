@@ -213,3 +213,17 @@ def test_feed_rejects_malformed_blocks(block: np.ndarray) -> None:
 def test_meter_rejects_unsupported_formats(rate: int, channels: int) -> None:
     with pytest.raises(ValueError):
         LoudnessMeter(rate, channels)
+
+
+def test_state_does_not_grow_with_duration() -> None:
+    def per_sample_state_bytes(meter: LoudnessMeter) -> int:
+        return sum(value.nbytes for value in vars(meter).values() if isinstance(value, np.ndarray))
+
+    short, long = LoudnessMeter(RATE, 2), LoudnessMeter(RATE, 2)
+    short.feed(programme(RATE, 5.0))
+    for _ in range(4):
+        long.feed(programme(RATE, 5.0))
+    short.result()
+    long.result()
+    assert per_sample_state_bytes(long) == per_sample_state_bytes(short)
+    assert len(long.momentary_lufs()) == 4 * 50 - 3  # the per-100 ms record is all that grows

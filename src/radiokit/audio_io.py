@@ -50,6 +50,10 @@ def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, en
         args += ["-to", f"{end_s:.6f}"]
     args += ["-i", str(path), "-map", "0:a:0", "-vn"]
     try:
+        source_channels = probe(path, shown)[1]
+        if source_channels == 1 and channels == 2:
+            # ffmpeg's own upmix puts mono 3 dB down in each channel; a mono voice belongs centred at full level.
+            args += ["-af", "pan=stereo|c0=c0|c1=c0"]
         raw = run_ffmpeg([*args, *_pcm_output(sample_rate, channels)])
     except subprocess.CalledProcessError as exc:
         reason = _first_line(exc.stderr)
@@ -110,7 +114,7 @@ def decode_float(path: Path, sample_rate: int | None = None, channels: int | Non
     return np.frombuffer(raw, dtype="<f4").reshape(-1, count), rate
 
 
-def probe(path: Path) -> tuple[int, int]:
+def probe(path: Path, shown: str | None = None) -> tuple[int, int]:
     """(sample rate, channels) of the first audio stream, read from ffmpeg's own description of the input."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
     text = subprocess.run(command, capture_output=True, check=False).stderr.decode("utf-8", "replace")
@@ -121,7 +125,8 @@ def probe(path: Path) -> tuple[int, int]:
             layout = parts[2] if len(parts) > 2 else "stereo"
             # Anything wider than stereo is measured as ffmpeg's stereo downmix.
             return rate, 1 if layout.startswith("mono") else 2
-    raise AudioInputError(f"{path}: no audio stream found")
+    reason = _first_line(text.encode()) if "Audio:" not in text and "Stream" not in text else "no audio stream"
+    raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC")
 
 
 def _pcm_output(sample_rate: int, channels: int) -> list[str]:

@@ -1,0 +1,44 @@
+"""Decoding through the bundled ffmpeg: any common format, rate and channel count, to the delivery format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from media import convert, tone, write_wav
+from radiokit.audio_io import decode, to_array
+from radiokit.errors import AudioInputError
+
+
+@pytest.mark.parametrize("suffix, rate, channels", [
+    (".wav", 22050, 1), (".flac", 48000, 2), (".mp3", 32000, 1), (".ogg", 44100, 2), (".wav", 8000, 2),
+])
+@pytest.mark.parametrize("target_rate, target_channels", [(44100, 2), (48000, 1)])
+def test_any_format_decodes_to_the_delivery_format(tmp_path: Path, suffix: str, rate: int, channels: int,
+                                                  target_rate: int, target_channels: int) -> None:
+    source = write_wav(tmp_path / "source.wav", tone(1000.0, 2.0, rate, -6.0, channels), rate)
+    path = source if suffix == ".wav" else convert(source, tmp_path / f"source{suffix}")
+    audio = decode(path, target_rate, target_channels)
+    assert (audio.frame_rate, audio.channels, audio.sample_width) == (target_rate, target_channels, 2)
+    assert abs(len(audio) - 2000) <= 30  # ms; lossy codecs pad a little
+    samples = to_array(audio)
+    assert 20 * np.log10(np.abs(samples).max()) == pytest.approx(-6.0, abs=0.6)
+
+
+def test_trim_takes_the_range(tmp_path: Path) -> None:
+    rate = 16000
+    ramp = np.concatenate([np.full(rate, 0.1), np.full(rate, 0.3), np.full(rate, 0.5)])  # 1 s steps
+    path = write_wav(tmp_path / "steps.wav", ramp, rate)
+    audio = to_array(decode(path, 44100, 1, start_s=1.0, end_s=2.0))
+    assert len(audio) == pytest.approx(44100, abs=2)
+    assert np.median(audio) == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF....WAVEfmt garbage", bytes(range(256)) * 40])
+def test_undecodable_files_name_the_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.wav"
+    path.write_bytes(content)
+    with pytest.raises(AudioInputError, match="broken.wav"):
+        decode(path, 44100, 2, shown="broken.wav")
