@@ -24,9 +24,13 @@ def test_bad_script_exits_2_with_one_line_per_problem_and_creates_nothing(tmp_pa
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
+    numbered = script.read_text(encoding="utf-8").splitlines()
+    fade_line = numbered.index("    fade_outt: 0.5") + 1
+    speaker_line = numbered.index("    speaker: hots") + 1
     assert lines == [
-        "error: episode.yaml:26: segments[1] (opening): unknown key 'fade_outt': did you mean 'fade_out'?",
-        "error: episode.yaml:29: segments[2] (headline): speaker 'hots' is not defined: did you mean 'host'?",
+        f"error: episode.yaml:{fade_line}: segments[1] (opening): unknown key 'fade_outt': did you mean 'fade_out'?",
+        f"error: episode.yaml:{speaker_line}: segments[2] (headline): speaker 'hots' is not defined: "
+        "did you mean 'host'?",
     ]
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()

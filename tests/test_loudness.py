@@ -32,7 +32,8 @@ def test_k_weighting_reproduces_bs1770_coefficients_at_48_khz() -> None:
 
 
 @pytest.mark.parametrize(
-    "peak_dbfs", [pytest.param(-23.0, id="3341-1"), pytest.param(-33.0, id="3341-2"), pytest.param(-18.0, id="calibration")]
+    "peak_dbfs",
+    [pytest.param(-23.0, id="3341-1"), pytest.param(-33.0, id="3341-2"), pytest.param(-18.0, id="calibration")],
 )
 def test_steady_tone_reads_its_level(peak_dbfs: float) -> None:
     meter = LoudnessMeter(RATE, 2)
@@ -136,7 +137,8 @@ def fed_in_chunks(meter: LoudnessMeter, signal: np.ndarray, sizes: list[int]) ->
 
 def assert_same(chunked: Loudness, whole: Loudness) -> None:
     for field in dataclasses.fields(Loudness):
-        assert getattr(chunked, field.name) == pytest.approx(getattr(whole, field.name), rel=1e-9, abs=1e-9), field.name
+        expected = getattr(whole, field.name)
+        assert getattr(chunked, field.name) == pytest.approx(expected, rel=1e-9, abs=1e-9), field.name
 
 
 @pytest.mark.parametrize(
