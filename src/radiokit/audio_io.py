@@ -8,6 +8,7 @@ import warnings
 import wave
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -50,8 +51,7 @@ def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, en
         args += ["-to", f"{end_s:.6f}"]
     args += ["-i", str(path), "-map", "0:a:0", "-vn"]
     try:
-        source_channels = probe(path, shown)[1]
-        if source_channels == 1 and channels == 2:
+        if channels == 2 and is_mono(path, shown):
             # ffmpeg's own upmix puts mono 3 dB down in each channel; a mono voice belongs centred at full level.
             args += ["-af", "pan=stereo|c0=c0|c1=c0"]
         raw = run_ffmpeg([*args, *_pcm_output(sample_rate, channels)])
@@ -104,28 +104,30 @@ def write_wav(path: Path, segment: AudioSegment) -> None:
         wav.writeframes(segment.raw_data)
 
 
-def decode_float(path: Path, sample_rate: int | None = None, channels: int | None = None) -> tuple[np.ndarray, int]:
-    """Decode a whole file to float32 (frames, channels) at its own rate unless one is given (for measuring)."""
-    rate, count = sample_rate, channels
-    if rate is None or count is None:
-        rate, count = probe(path)
-    raw = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-vn", "-f", "f32le", "-acodec", "pcm_f32le",
-                      "-ar", str(rate), "-ac", str(count), "pipe:1"])
-    return np.frombuffer(raw, dtype="<f4").reshape(-1, count), rate
+def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int = 65536) -> Iterator[np.ndarray]:
+    """Decode a file as float32 blocks (frames, channels), so that a long programme is never whole in memory."""
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
+               "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
+    frame_bytes = 4 * channels
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        while block := process.stdout.read(block_frames * frame_bytes):
+            usable = len(block) - len(block) % frame_bytes
+            yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, channels)
+        if process.wait() != 0:
+            raise AudioInputError(f"{path.name}: the encoded file does not decode to its end")
 
 
-def probe(path: Path, shown: str | None = None) -> tuple[int, int]:
-    """(sample rate, channels) of the first audio stream, read from ffmpeg's own description of the input."""
+def is_mono(path: Path, shown: str | None = None) -> bool:
+    """Whether the first audio stream is mono, read from ffmpeg's own description of the input."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
     text = subprocess.run(command, capture_output=True, check=False).stderr.decode("utf-8", "replace")
     for line in text.splitlines():
         if "Audio:" in line:
-            parts = [p.strip() for p in line.split("Audio:", 1)[1].split(",")]
-            rate = next(int(p.split()[0]) for p in parts if p.endswith("Hz"))
-            layout = parts[2] if len(parts) > 2 else "stereo"
-            # Anything wider than stereo is measured as ffmpeg's stereo downmix.
-            return rate, 1 if layout.startswith("mono") else 2
-    reason = _first_line(text.encode()) if "Audio:" not in text and "Stream" not in text else "no audio stream"
+            # "Stream #0:0: Audio: flac, 22050 Hz, mono, s16": the layout is the third field
+            fields = [field.strip() for field in line.split("Audio:", 1)[1].split(",")]
+            return len(fields) > 2 and fields[2].startswith("mono")
+    reason = "no audio stream" if "Stream" in text else _first_line(text.encode())
     raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC")
 
 

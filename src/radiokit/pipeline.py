@@ -157,8 +157,7 @@ def _encode_programme(path: Path, placed: list[master.Placed], script: Script,
     target = script.delivery.profile.integrated_lufs
     for attempt in range(2):
         _encode_stream(path, "mp3", placed, script, gain_db)
-        decoded, _ = audio_io.decode_float(path, rate, channels)
-        final = measure(decoded, rate)
+        final = master.measure_stream(audio_io.stream_float(path, rate, channels), rate, channels)
         error = target - final.integrated_lufs if np.isfinite(final.integrated_lufs) else 0.0
         if abs(error) <= CORRECTION_THRESHOLD_LU or attempt == 1:
             break
@@ -166,7 +165,7 @@ def _encode_programme(path: Path, placed: list[master.Placed], script: Script,
     if not np.isfinite(final.integrated_lufs) or abs(target - final.integrated_lufs) > LOUDNESS_TOLERANCE_LU:
         raise BuildError(f"{path.name}: measures {final.integrated_lufs:.1f} LUFS after encoding, "
                          f"target {target:.1f}: the programme may be silent or clipped")
-    return gain_db, final, len(decoded) / rate
+    return gain_db, final, final.duration_s
 
 
 def _tag_language(script: Script, language: str, folder: Path, entry: package.LanguageEntry) -> None:
