@@ -176,9 +176,6 @@ def parse_time(value: Any) -> float | None:
     return None
 
 
-_MISSING = object()
-
-
 class _Parser:
     """Walks the located YAML tree, collecting (line, message) problems instead of stopping at the first."""
 
@@ -237,15 +234,14 @@ class _Parser:
             return None
         return value
 
-    def integer(self, node: Node, where: str, choices: tuple[int, ...] | None = None,
-                low: int | None = None, high: int | None = None) -> int | None:
+    def integer(self, node: Node, where: str, choices: tuple[int, ...]) -> int | None:
         if not isinstance(node, Scalar) or isinstance(node.value, bool) or not isinstance(node.value, int):
             self.problem(node.line, where, "must be a whole number")
             return None
-        if choices is not None and node.value not in choices:
+        if node.value not in choices:
             self.problem(node.line, where, f"{node.value} is not supported: use one of {', '.join(map(str, choices))}")
             return None
-        return int(self.number(node, where, low, high) or 0) if (low, high) != (None, None) else node.value
+        return node.value
 
     def time(self, node: Node, where: str, positive: bool = False) -> float | None:
         value = parse_time(node.value) if isinstance(node, Scalar) else None

@@ -16,17 +16,6 @@ def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
     return text
 
 
-def engine_id(voice: Voice) -> str:
-    """Engine name and version: part of every synthesized segment's cache key."""
-    if voice.engine == "espeak":
-        from radiokit.tts import espeak
-
-        return f"espeak-ng {espeak.engine_version()}"
-    from radiokit.tts import gtts
-
-    return f"gtts {gtts.version()}"
-
-
 def speak(text: str, language: str, voice: Voice, lexicon: Mapping[str, str]) -> Speech:
     """Synthesize `text` in `language` with `voice`, after the lexicon's respellings."""
     text = apply_lexicon(text, lexicon)

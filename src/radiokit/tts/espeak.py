@@ -47,14 +47,11 @@ class _Library:
         ]
         self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
-        self.lib.espeak_Info.restype = ctypes.c_char_p
-        self.lib.espeak_Info.argtypes = [ctypes.c_void_p]
         data = str(espeakng_loader.get_data_path()).encode()
         rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, 0)
         if rate <= 0:
             raise EngineError("espeak-ng could not start: reinstall radiokit (pip install --force-reinstall espeakng-loader)")
         self.sample_rate = rate
-        self.version = self.lib.espeak_Info(None).decode()
         self._chunks: list[np.ndarray] = []
         self._callback = _CALLBACK(self._collect)  # kept referenced so ctypes does not free it
         self.lib.espeak_SetSynthCallback(self._callback)
@@ -101,12 +98,6 @@ def _lib() -> _Library:
     if _library is None:
         _library = _Library()
     return _library
-
-
-def engine_version() -> str:
-    """The espeak-ng version string, part of every synthesized segment's cache key."""
-    with _LOCK:
-        return _lib().version
 
 
 def synthesize(text: str, voice: str, rate: int = 175, pitch: int = 50, volume: int = 100,

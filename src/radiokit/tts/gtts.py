@@ -14,12 +14,6 @@ from radiokit.tts.espeak import Speech
 _RATE = 24000  # gTTS returns 24 kHz mono MP3
 
 
-def version() -> str:
-    import gtts
-
-    return gtts.__version__
-
-
 def synthesize(text: str, language: str, timeout_s: float = 20.0) -> Speech:
     """Fetch speech for `text` and decode it; any network or protocol failure is an EngineError."""
     from gtts import gTTS, gTTSError
