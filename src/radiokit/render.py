@@ -62,11 +62,12 @@ class _Renderer:
 
     def level(self, audio: AudioSegment, offset_db: float = 0.0) -> AudioSegment:
         """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated)."""
-        measured = measure(audio_io.to_array(audio), self.rate).integrated_lufs
+        samples = audio_io.to_array(audio)
+        measured = measure(samples, self.rate).integrated_lufs
         if not math.isfinite(measured):
             return audio
         gain_db = self.target_lufs + offset_db - measured
-        return audio_io.from_array(audio_io.to_array(audio) * 10 ** (gain_db / 20), self.rate)
+        return audio_io.from_array(samples * 10 ** (gain_db / 20), self.rate)
 
     def voice(self, speaker: str, text: str) -> AudioSegment:
         voice = self.script.voices[speaker][self.language]
