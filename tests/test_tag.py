@@ -46,3 +46,12 @@ def test_retagging_replaces_old_frames(mp3: Path) -> None:
     write_tags(mp3, Tags(title="B", album="S", artist="P", language="ru"), [], "2.3")
     tags = ID3(mp3)
     assert tags["TIT2"].text == ["B"] and "TPUB" not in tags
+
+
+@pytest.mark.parametrize("fmt, codec", [("mp2", "mp2"), ("wav", "pcm_s16le")])
+def test_other_delivery_formats_encode(tmp_path: Path, fmt: str, codec: str) -> None:
+    path = tmp_path / f"p.{fmt}"
+    encode_array(path, fmt, tone(440.0, 2.0, 48000, -20.0, channels=2).astype(np.float32), 48000, 128)
+    stream = ffprobe(path)["streams"][0]
+    assert (stream["codec_name"], int(stream["sample_rate"]), stream["channels"]) == (codec, 48000, 2)
+    assert float(ffprobe(path)["format"]["duration"]) == pytest.approx(2.0, abs=0.06)
