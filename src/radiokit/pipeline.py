@@ -16,7 +16,7 @@ from radiokit import audio_io, encode, master, package, tag
 from radiokit.errors import BuildError
 from radiokit.loudness import Loudness, measure
 from radiokit.render import render
-from radiokit.script import Script, Voice, load_script
+from radiokit.script import Script, Segment, Voice, load_script
 
 # The encoded programme must measure within this of the target, or the build fails.
 LOUDNESS_TOLERANCE_LU = 0.5
@@ -95,19 +95,7 @@ def _build_language(script: Script, language: str, folder: Path,
     work.mkdir()
     segments = script.segments_for(language)
     stems = [f"{number:02d}-{segment.id}" for number, segment in enumerate(segments, start=1)]
-    wavs, frame_counts, texts = [], [], []
-    notes = [f"{language}: {segment.id}: crossfade is not built yet; the segment follows its gap"
-             for segment in segments if segment.crossfade_s]
-    for segment, stem in zip(segments, stems):
-        rendered = render(script, segment, language)
-        wav = work / f"{stem}.wav"
-        audio_io.write_wav(wav, rendered.audio)
-        wavs.append(wav)
-        frame_counts.append(int(rendered.audio.frame_count()))
-        texts.append(rendered.spoken_text)
-        notes += [f"{language}: {note}" for note in rendered.notes]
-    gaps = [segment.gap_s if segment.gap_s is not None else delivery.gap_s for segment in segments]
-    placed = master.place(wavs, frame_counts, gaps, rate)
+    placed, texts, notes = _render_segments(script, language, segments, stems, work)
     measured = master.measure_stream(master.stream(placed, channels), rate, channels)
     gain_db = master.programme_gain_db(measured, delivery.profile.integrated_lufs)
 
@@ -121,7 +109,7 @@ def _build_language(script: Script, language: str, folder: Path,
     segment_folder = folder / "segments" / language
     segment_folder.mkdir(parents=True)
     entries: list[package.SegmentEntry] = []
-    for number, (segment, stem, item, text) in enumerate(zip(segments, stems, placed, texts), start=1):
+    for number, (segment, stem, item, text) in enumerate(zip(segments, stems, placed, texts, strict=True), start=1):
         frames = audio_io.read_wav(item.wav) * gain
         for fmt in delivery.formats:
             encode.encode_array(segment_folder / f"{stem}{encode.SUFFIXES[fmt]}", fmt, frames, rate,
@@ -137,6 +125,24 @@ def _build_language(script: Script, language: str, folder: Path,
         loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries))
     _tag_language(script, language, folder, entry)
     return entry, notes
+
+
+def _render_segments(script: Script, language: str, segments: tuple[Segment, ...], stems: list[str],
+                     work: Path) -> tuple[list[master.Placed], list[str], list[str]]:
+    """Render each segment to a WAV in `work` (one in memory at a time) and lay them on the timeline."""
+    wavs, frame_counts, texts = [], [], []
+    notes = [f"{language}: {segment.id}: crossfade is not built yet; the segment follows its gap"
+             for segment in segments if segment.crossfade_s]
+    for segment, stem in zip(segments, stems, strict=True):
+        rendered = render(script, segment, language)
+        wav = work / f"{stem}.wav"
+        audio_io.write_wav(wav, rendered.audio)
+        wavs.append(wav)
+        frame_counts.append(int(rendered.audio.frame_count()))
+        texts.append(rendered.spoken_text)
+        notes += [f"{language}: {note}" for note in rendered.notes]
+    gaps = [segment.gap_s if segment.gap_s is not None else script.delivery.gap_s for segment in segments]
+    return master.place(wavs, frame_counts, gaps, script.delivery.sample_rate), texts, notes
 
 
 def _encode_stream(path: Path, fmt: str, placed: list[master.Placed], script: Script, gain_db: float) -> None:

@@ -212,6 +212,10 @@ class _Parser:
         entry = node.entries.get(key)
         return entry[1] if entry else None
 
+    def value(self, node: Map, key: str) -> Node:
+        """The value of a key the caller knows is present (checked, or required by the segment's kind)."""
+        return node.entries[key][1]
+
     def string(self, node: Node, where: str, allow_empty: bool = False) -> str | None:
         if isinstance(node, Scalar) and isinstance(node.value, (str, int, float)) and not isinstance(node.value, bool):
             text = str(node.value).strip()
@@ -319,14 +323,15 @@ class _Parser:
         if top is None:
             return None
         fmt = self.get(top, "format")
-        if fmt is not None and self.string(fmt, "format") not in (FORMAT, None):
-            self.problem(fmt.line, "format", f"unsupported format {fmt.value!r}: this radiokit reads {FORMAT!r}")
+        written = self.string(fmt, "format") if fmt is not None else None
+        if fmt is not None and written is not None and written != FORMAT:
+            self.problem(fmt.line, "format", f"unsupported format {written!r}: this radiokit reads {FORMAT!r}")
         languages = self.languages(self.get(top, "languages"))
         delivery = self.delivery(self.get(top, "delivery"))
-        voices = self.voices(self.get(top, "voices"), languages)
-        lexicon = self.lexicon(self.get(top, "lexicon"), languages)
+        voices = self.voices(self.get(top, "voices"))
+        lexicon = self.lexicon(self.get(top, "lexicon"))
         programme = self.programme(self.get(top, "programme"), languages)
-        segments = self.segments(self.get(top, "segments"), languages, voices, delivery)
+        segments = self.segments(self.get(top, "segments"), languages, voices)
         if programme is None or self.problems:
             return None
         return Script(path=path, folder=self.folder, programme=programme, languages=languages, delivery=delivery,
@@ -403,7 +408,7 @@ class _Parser:
             self.problem(node.line, where, "must include mp3: the package and its tags are built on MP3")
         return tuple(dict.fromkeys(c for c in chosen if c))
 
-    def voices(self, node: Node | None, languages: tuple[str, ...]) -> dict[str, dict[str, Voice]]:
+    def voices(self, node: Node | None) -> dict[str, dict[str, Voice]]:
         if node is None:
             return {}
         if not isinstance(node, Map):
@@ -459,7 +464,7 @@ class _Parser:
             numbers[key] = int(round(value)) if value is not None else None
         return Voice(engine=engine, voice=voice, **numbers)
 
-    def lexicon(self, node: Node | None, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    def lexicon(self, node: Node | None) -> dict[str, dict[str, str]]:
         if node is None:
             return {}
         found = self.map_of(node, "lexicon", LANGUAGES)
@@ -472,7 +477,7 @@ class _Parser:
                 self.problem(words.line, where, "must be a map of word: respelling")
                 continue
             result[language] = {}
-            for word, (line, respelling) in words.entries.items():
+            for word, (_line, respelling) in words.entries.items():
                 value = self.string(respelling, f"{where}.{word}")
                 if value is not None:
                     result[language][word] = value
@@ -534,8 +539,8 @@ class _Parser:
                      "voiceover", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade", "languages")
     _KINDS = {"text": "speech", "music": "music", "clip": "clip", "silence": "silence"}
 
-    def segments(self, node: Node | None, languages: tuple[str, ...], voices: Mapping[str, Mapping[str, Voice]],
-                 delivery: Delivery) -> tuple[Segment, ...]:
+    def segments(self, node: Node | None, languages: tuple[str, ...],
+                 voices: Mapping[str, Mapping[str, Voice]]) -> tuple[Segment, ...]:
         if node is None:
             return ()
         if not isinstance(node, Seq) or not node.items:
@@ -593,7 +598,7 @@ class _Parser:
         title_node = self.get(found, "title")
         title = (self.per_language(title_node, f"{where}.title", own_languages, self.string, "title")
                  if title_node is not None else {})
-        for key, (line, value) in found.entries.items():
+        for key, (_line, value) in found.entries.items():
             here = f"{where}.{key}"
             if key in ("gap", "fade_in", "fade_out", "crossfade"):
                 values[f"{key}_s"] = self.time(value, here)
@@ -602,11 +607,11 @@ class _Parser:
         if kind == "speech":
             self.speech(found, where, own_languages, voices, values)
         elif kind == "music":
-            values["music"] = self.file(self.get(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
+            values["music"] = self.file(self.value(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
         elif kind == "clip":
-            self.clip(found, where, own_languages, voices, values)
+            self.clip(found, where, voices, values)
         else:
-            values["silence_s"] = self.time(self.get(found, "silence"), f"{where}.silence", positive=True)
+            values["silence_s"] = self.time(self.value(found, "silence"), f"{where}.silence", positive=True)
         self.misplaced(found, where, kind)
         if segment_id is None or len(self.problems) > count_before:
             return None
@@ -625,7 +630,7 @@ class _Parser:
 
     def speech(self, found: Map, where: str, languages: tuple[str, ...],
                voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
-        values["text"] = self.per_language(self.get(found, "text"), f"{where}.text", languages,
+        values["text"] = self.per_language(self.value(found, "text"), f"{where}.text", languages,
                                            self.string, "text")
         take_node = self.get(found, "take")
         takes: dict[str, Path] = {}
@@ -640,12 +645,14 @@ class _Parser:
                 self.problem(take_node.line, f"{where}.take", "name the language of the take, e.g. take: {ru: takes/x.wav}")
         values["take"] = takes
         speaker_node = self.get(found, "speaker")
-        speaker = self.string(speaker_node, f"{where}.speaker") if speaker_node is not None else None
         needs_voice = [lang for lang in languages if lang not in takes]
-        if speaker is None and speaker_node is None and needs_voice:
+        speaker = None
+        if speaker_node is not None:
+            speaker = self.string(speaker_node, f"{where}.speaker")
+            if speaker is not None:
+                self.check_speaker(speaker, speaker_node.line, where, needs_voice, voices)
+        elif needs_voice:
             self.problem(found.line, where, "a text segment needs a speaker: add speaker: NAME (defined under voices)")
-        elif speaker is not None:
-            self.check_speaker(speaker, speaker_node.line, where, needs_voice, voices)
         values["speaker"] = speaker
         bed_node = self.get(found, "bed")
         if bed_node is not None:
@@ -667,20 +674,19 @@ class _Parser:
         found = self.map_of(node, where, ("music", "under_db", "preroll", "postroll", "fade_out"), required=("music",))
         if found is None or "music" not in found.entries:
             return None
-        music = self.file(self.get(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
+        music = self.file(self.value(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
         values: dict[str, Any] = {}
         if "under_db" in found.entries:
-            values["under_db"] = self.number(self.get(found, "under_db"), f"{where}.under_db", -60, 0)
+            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", -60, 0)
         for key in ("preroll", "postroll", "fade_out"):
             if key in found.entries:
-                values[f"{key}_s"] = self.time(self.get(found, key), f"{where}.{key}")
+                values[f"{key}_s"] = self.time(self.value(found, key), f"{where}.{key}")
         if music is None or any(v is None for v in values.values()):
             return None
         return Bed(music=music, **values)
 
-    def clip(self, found: Map, where: str, languages: tuple[str, ...],
-             voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
-        values["clip"] = self.file(self.get(found, "clip"), f"{where}.clip", AUDIO_SUFFIXES)
+    def clip(self, found: Map, where: str, voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
+        values["clip"] = self.file(self.value(found, "clip"), f"{where}.clip", AUDIO_SUFFIXES)
         language_node = self.get(found, "clip_language")
         clip_language = self.choice(language_node, f"{where}.clip_language", LANGUAGES) if language_node else None
         values["clip_language"] = clip_language
@@ -688,16 +694,16 @@ class _Parser:
         if trim_node is not None:
             trim = self.map_of(trim_node, f"{where}.trim", ("start", "end"))
             if trim is not None:
-                start = self.time(self.get(trim, "start"), f"{where}.trim.start") if "start" in trim.entries else 0.0
-                end = self.time(self.get(trim, "end"), f"{where}.trim.end") if "end" in trim.entries else None
+                start = self.time(self.value(trim, "start"), f"{where}.trim.start") if "start" in trim.entries else 0.0
+                end = self.time(self.value(trim, "end"), f"{where}.trim.end") if "end" in trim.entries else None
                 if start is not None and end is not None and end <= start:
                     self.problem(trim.line, f"{where}.trim", f"end ({end:g} s) must come after start ({start:g} s)")
                 values["trim_start_s"], values["trim_end_s"] = start, end
         vo_node = self.get(found, "voiceover")
         if vo_node is not None:
-            values["voiceover"] = self.voiceover(vo_node, f"{where}.voiceover", languages, clip_language, voices)
+            values["voiceover"] = self.voiceover(vo_node, f"{where}.voiceover", clip_language, voices)
 
-    def voiceover(self, node: Node, where: str, languages: tuple[str, ...], clip_language: str | None,
+    def voiceover(self, node: Node, where: str, clip_language: str | None,
                   voices: Mapping[str, Mapping[str, Voice]]) -> VoiceOver | None:
         found = self.map_of(node, where, (*LANGUAGES, "lead", "under_db"))
         if found is None:
@@ -706,9 +712,9 @@ class _Parser:
             self.problem(found.line, where, "a voice-over needs the clip's language: add clip_language: ru (or tg)")
         values: dict[str, Any] = {}
         if "lead" in found.entries:
-            values["lead_s"] = self.time(self.get(found, "lead"), f"{where}.lead")
+            values["lead_s"] = self.time(self.value(found, "lead"), f"{where}.lead")
         if "under_db" in found.entries:
-            values["under_db"] = self.number(self.get(found, "under_db"), f"{where}.under_db", -60, 0)
+            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", -60, 0)
         lines: dict[str, VoiceOverLine] = {}
         for language in LANGUAGES:
             line_node = self.get(found, language)
@@ -724,13 +730,13 @@ class _Parser:
             if "take" in entry.entries:
                 if "text" in entry.entries or "speaker" in entry.entries:
                     self.problem(entry.line, here, "give either {take} or {speaker, text}, not both")
-                take = self.file(self.get(entry, "take"), f"{here}.take", AUDIO_SUFFIXES)
+                take = self.file(self.value(entry, "take"), f"{here}.take", AUDIO_SUFFIXES)
                 if take:
                     lines[language] = VoiceOverLine(take=take)
             elif "speaker" in entry.entries and "text" in entry.entries:
-                speaker_node = self.get(entry, "speaker")
+                speaker_node = self.value(entry, "speaker")
                 speaker = self.string(speaker_node, f"{here}.speaker")
-                text = self.string(self.get(entry, "text"), f"{here}.text")
+                text = self.string(self.value(entry, "text"), f"{here}.text")
                 if speaker is not None:
                     self.check_speaker(speaker, speaker_node.line, where, [language], voices)
                 if speaker and text:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ class _Library:
         self._callback = _CALLBACK(self._collect)  # kept referenced so ctypes does not free it
         self.lib.espeak_SetSynthCallback(self._callback)
 
-    def _collect(self, wav: ctypes.POINTER(ctypes.c_short), count: int, _events: int) -> int:
+    def _collect(self, wav: Any, count: int, _events: int) -> int:  # wav: short* from espeak-ng
         if wav and count > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
         return 0
