@@ -123,7 +123,7 @@ def _build_language(script: Script, language: str, folder: Path,
         language=language, file=programme_file.name, duration_s=duration_s,
         integrated_lufs=final.integrated_lufs, true_peak_dbtp=final.true_peak_dbtp,
         loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries))
-    _tag_language(script, language, folder, entry)
+    tag.tag_language(script, language, folder, entry)
     return entry, notes
 
 
@@ -172,23 +172,3 @@ def _encode_programme(path: Path, placed: list[master.Placed], script: Script,
         raise BuildError(f"{path.name}: measures {final.integrated_lufs:.1f} LUFS after encoding, "
                          f"target {target:.1f}: the programme may be silent or clipped")
     return gain_db, final, final.duration_s
-
-
-def _tag_language(script: Script, language: str, folder: Path, entry: package.LanguageEntry) -> None:
-    programme = script.programme
-    base = tag.Tags(
-        title=programme.title.get(language, programme.series), album=programme.series,
-        artist=programme.presenter.get(language, ""), language=language, track=programme.episode,
-        date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
-        comment=programme.description.get(language), artwork=programme.artwork,
-        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"})
-    chapters = [tag.Chapter(f"ch{s.index:02d}", s.title, round(s.start_s * 1000), round((s.start_s + s.duration_s) * 1000))
-                for s in entry.segments]
-    version = script.delivery.id3_version
-    tag.write_tags(folder / entry.file, base, chapters, version)
-    total = len(entry.segments)
-    for seg in entry.segments:
-        segment_tags = dataclasses.replace(
-            base, title=seg.title, track=f"{seg.index}/{total}",
-            extra={"LOUDNESS_LUFS": f"{seg.integrated_lufs:.1f}"} if np.isfinite(seg.integrated_lufs) else {})
-        tag.write_tags(folder / seg.file, segment_tags, [], version)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import Any
 
+import numpy as np
 from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, TXXX,
                          CTOCFlags, Encoding, PictureType)
 from mutagen.id3._tags import save_frame
+
+from radiokit.package import LanguageEntry
+from radiokit.script import Script
 
 ISO_639_2 = {"ru": "rus", "tg": "tgk"}
 # ffmpeg drops a chapter whose sub-frame is 128 bytes or more; UTF-16 titles of 50 characters stay well below.
@@ -91,3 +95,24 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
     if id3_version == "2.3":
         id3.update_to_v23()  # save(v2_version=3) alone would keep v2.4-only frames such as TDRC
     id3.save(str(path), v1=0, v2_version=3 if id3_version == "2.3" else 4, v23_sep="/")
+
+
+def tag_language(script: Script, language: str, folder: Path, entry: LanguageEntry) -> None:
+    """Tag one language's programme (with chapters) and its segment files."""
+    programme = script.programme
+    base = Tags(
+        title=programme.title.get(language, programme.series), album=programme.series,
+        artist=programme.presenter.get(language, ""), language=language, track=programme.episode,
+        date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
+        comment=programme.description.get(language), artwork=programme.artwork,
+        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"})
+    chapters = [Chapter(f"ch{s.index:02d}", s.title, round(s.start_s * 1000), round((s.start_s + s.duration_s) * 1000))
+                for s in entry.segments]
+    version = script.delivery.id3_version
+    write_tags(folder / entry.file, base, chapters, version)
+    total = len(entry.segments)
+    for seg in entry.segments:
+        segment_tags = dataclasses.replace(
+            base, title=seg.title, track=f"{seg.index}/{total}",
+            extra={"LOUDNESS_LUFS": f"{seg.integrated_lufs:.1f}"} if np.isfinite(seg.integrated_lufs) else {})
+        write_tags(folder / seg.file, segment_tags, [], version)
