@@ -170,6 +170,20 @@ def _peak_of_windows(channel: np.ndarray, chosen: np.ndarray) -> float:
     return float(np.abs(np.einsum("wt,tp->wp", windows, _PHASES)).max())
 
 
+def intersample_magnitudes(channel: np.ndarray, threshold: float) -> np.ndarray:
+    """For each run of 16 samples, the largest magnitude at 4x between its middle two samples.
+
+    Entry k lies between channel[k + 7] and channel[k + 8]. Runs whose Cauchy-Schwarz bound cannot
+    exceed `threshold` are not filtered and read 0, which keeps a limiter cheap where there is headroom.
+    """
+    magnitudes = np.zeros(max(len(channel) - _PHASE_TAPS + 1, 0))
+    candidates = _window_energies(channel) * _PHASE_NORM_SQUARED > _BOUND_MARGIN * threshold**2
+    if np.any(candidates):
+        windows = sliding_window_view(channel, _PHASE_TAPS)[candidates]
+        magnitudes[candidates] = np.abs(np.einsum("wt,tp->wp", windows, _PHASES)).max(axis=1)
+    return magnitudes
+
+
 def _dbtp(peak: float) -> float:
     return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
 
