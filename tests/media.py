@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -69,3 +70,13 @@ def ffprobe(path: Path) -> dict:
     out = subprocess.run([ffprobe_exe(), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
                           "-show_chapters", str(path)], check=True, capture_output=True).stdout
     return json.loads(out)
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's own ebur128 filter: an independent meter."""
+    log = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], check=True, capture_output=True).stderr.decode("utf-8", "replace")
+    summary = log[log.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))
+    peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return integrated, peak

@@ -6,6 +6,7 @@ import io
 import subprocess
 import warnings
 import wave
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +20,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
-SAMPLE_WIDTH = 2  # 16-bit inside segments; the programme gain and measurement work in float
+# 32-bit inside segments: pydub mixes integers, and 16 bits would add audible noise to a quiet bed
+# that the programme gain later raises. The programme gain and measurement work in float.
+SAMPLE_WIDTH = 4
+_FULL_SCALE = 2.0**31
 
 
 @lru_cache(maxsize=1)
@@ -77,23 +81,28 @@ def from_samples(samples: np.ndarray, source_rate: int, sample_rate: int, channe
 
 def to_array(segment: AudioSegment) -> np.ndarray:
     """Float32 samples in [-1, 1], shaped (frames, channels)."""
-    data = np.frombuffer(segment.raw_data, dtype="<i2").astype(np.float32) / 32768.0
-    return data.reshape(-1, segment.channels)
+    return _floats(segment.raw_data, segment.channels)
 
 
 def from_array(samples: np.ndarray, sample_rate: int) -> AudioSegment:
     """An AudioSegment from float samples shaped (frames, channels); values beyond full scale saturate."""
-    clipped = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
+    clipped = np.clip(np.round(samples * _FULL_SCALE), -_FULL_SCALE, _FULL_SCALE - 1).astype("<i4")
     return AudioSegment(data=clipped.tobytes(), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate,
                         channels=samples.shape[1])
 
 
 def read_wav(path: Path) -> np.ndarray:
-    """A 16-bit WAV written by radiokit, as float32 (frames, channels)."""
+    """A WAV written by `write_wav`, as float32 (frames, channels)."""
     with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != SAMPLE_WIDTH:
+            raise ValueError(f"{path.name}: expected {8 * SAMPLE_WIDTH}-bit samples")
         frames = wav.readframes(wav.getnframes())
         channels = wav.getnchannels()
-    return (np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0).reshape(-1, channels)
+    return _floats(frames, channels)
+
+
+def _floats(raw: bytes, channels: int) -> np.ndarray:
+    return (np.frombuffer(raw, dtype="<i4") / _FULL_SCALE).astype(np.float32).reshape(-1, channels)
 
 
 def write_wav(path: Path, segment: AudioSegment) -> None:
@@ -118,21 +127,46 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
             raise AudioInputError(f"{path.name}: the encoded file does not decode to its end")
 
 
-def is_mono(path: Path, shown: str | None = None) -> bool:
-    """Whether the first audio stream is mono, read from ffmpeg's own description of the input."""
+@dataclass(frozen=True)
+class StreamInfo:
+    sample_rate: int
+    channels: int
+
+
+_LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
+
+
+def probe(path: Path, shown: str | None = None) -> StreamInfo:
+    """Rate and channel count of the first audio stream, read from ffmpeg's own description of the input.
+
+    The bundled ffmpeg has no ffprobe beside it; its banner line reads e.g.
+    "Stream #0:0: Audio: flac, 22050 Hz, mono, s16" or "... 48000 Hz, 5.1(side), fltp".
+    """
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
     text = subprocess.run(command, capture_output=True, check=False).stderr.decode("utf-8", "replace")
     for line in text.splitlines():
-        if "Audio:" in line:
-            # "Stream #0:0: Audio: flac, 22050 Hz, mono, s16": the layout is the third field
-            fields = [field.strip() for field in line.split("Audio:", 1)[1].split(",")]
-            return len(fields) > 2 and fields[2].startswith("mono")
+        fields = [field.strip() for field in line.split("Audio:", 1)[1].split(",")] if "Audio:" in line else []
+        if len(fields) > 2 and fields[1].endswith(" Hz"):
+            layout = fields[2].split("(")[0]
+            channels = _LAYOUT_CHANNELS.get(layout) or _count_channels(layout)
+            return StreamInfo(int(fields[1].split()[0]), channels)
     reason = "no audio stream" if "Stream" in text else _first_line(text.encode())
     raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC")
 
 
+def _count_channels(layout: str) -> int:
+    """"5.1" -> 6, "7.1" -> 8, "3 channels" -> 3."""
+    if layout.split()[0].isdigit():
+        return int(layout.split()[0])
+    return sum(int(part) for part in layout.split(".") if part.isdigit()) or 2
+
+
+def is_mono(path: Path, shown: str | None = None) -> bool:
+    return probe(path, shown).channels == 1
+
+
 def _pcm_output(sample_rate: int, channels: int) -> list[str]:
-    return ["-f", "s16le", "-acodec", "pcm_s16le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
+    return ["-f", "s32le", "-acodec", "pcm_s32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
 
 
 def _first_line(stderr: bytes | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -10,6 +12,7 @@ import click
 
 from radiokit import __version__
 from radiokit.errors import RadiokitError
+from radiokit.loudness import Loudness
 from radiokit.package import clock
 
 
@@ -52,6 +55,62 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
         click.echo(f"{entry.language}  {clock(entry.duration_s):>8}  {entry.integrated_lufs:6.1f} LUFS  "
                    f"{entry.true_peak_dbtp:5.1f} dBTP  {report.folder / entry.file}")
     click.echo(f"package  {report.zip_path}  ({report.elapsed_s:.1f} s)")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file, in argument order.")
+def loudness(files: tuple[Path, ...], as_json: bool) -> None:
+    """Measure audio FILES as a broadcast meter does (EBU R128 / ITU-R BS.1770-5).
+
+    Integrated loudness (LUFS), loudness range (LU), true peak (dBTP, 4x oversampled) and the
+    largest momentary (400 ms) and short-term (3 s) loudness. Any format ffmpeg decodes, mono or stereo.
+
+    \b
+    Examples:
+      radiokit loudness build/my-show/my-show-ru.mp3
+      radiokit loudness --json build/my-show/*.mp3 > loudness.json
+    """
+    from radiokit.master import measure_audio
+
+    rows: list[dict[str, object]] = []
+    failures: list[RadiokitError] = []
+    for path in files:
+        try:
+            rows.append(_loudness_row(path, measure_audio(path)))
+        except RadiokitError as exc:
+            failures.append(exc)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        _loudness_table(rows)
+    for exc in failures:
+        click.echo(f"error: {exc}", err=True)
+    if failures:
+        sys.exit(max(exc.exit_status for exc in failures))
+
+
+def _loudness_table(rows: list[dict[str, object]]) -> None:
+    click.echo(f"{'duration':>9}  {'integrated':>12}  {'range':>7}  {'true peak':>10}  {'max M':>10}  {'max S':>10}  file")
+    for row in rows:
+        click.echo(f"{clock(row['duration_s']):>9}  {_figure(row['integrated_lufs'], 'LUFS'):>12}  "
+                   f"{_figure(row['loudness_range_lu'], 'LU'):>7}  {_figure(row['true_peak_dbtp'], 'dBTP'):>10}  "
+                   f"{_figure(row['max_momentary_lufs'], 'LUFS'):>10}  {_figure(row['max_short_term_lufs'], 'LUFS'):>10}  "
+                   f"{row['file']}")
+
+
+def _loudness_row(path: Path, measured: Loudness) -> dict[str, object]:
+    """JSON has no infinities: silence (-inf LUFS) is null."""
+    def finite(value: float) -> float | None:
+        return round(value, 2) if math.isfinite(value) else None
+    return {"file": str(path), "duration_s": round(measured.duration_s, 3),
+            "integrated_lufs": finite(measured.integrated_lufs), "loudness_range_lu": finite(measured.loudness_range_lu),
+            "true_peak_dbtp": finite(measured.true_peak_dbtp), "max_momentary_lufs": finite(measured.max_momentary_lufs),
+            "max_short_term_lufs": finite(measured.max_short_term_lufs)}
+
+
+def _figure(value: object, unit: str) -> str:
+    return f"{value:.1f} {unit}" if isinstance(value, float) else f"-inf {unit}"
 
 
 T = TypeVar("T")

@@ -1,15 +1,19 @@
-"""Encode float PCM, streamed on ffmpeg's stdin, to MP3 (CBR), MP2 or Broadcast Wave."""
+"""Encode float PCM, streamed on ffmpeg's stdin, to MP3 (CBR) and MP2, or written as Broadcast Wave."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from radiokit.audio_io import ffmpeg_exe
+from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import BuildError
 
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
@@ -23,22 +27,18 @@ def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
     if fmt == "mp2":
         # MP2 is for playout systems, which expect broadcast rates rather than the MP3 bitrate.
         return ["-c:a", "libtwolame", "-b:a", "256k" if channels == 2 else "128k", "-f", "mp2"]
-    return ["-c:a", "pcm_s16le", "-f", "wav", "-write_bext", "1", "-rf64", "auto"]
+    raise ValueError(f"ffmpeg does not encode {fmt} for radiokit")
 
 
 class Encoder:
     """A running ffmpeg that takes float32 frames through `write` and finishes the file on exit."""
 
-    def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
-                 metadata: dict[str, str] | None = None) -> None:
+    def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
         self.path = path
-        meta: list[str] = []
-        for key, value in (metadata or {}).items():
-            meta += ["-metadata", f"{key}={value}"]
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
-             "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1", *meta,
+             "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1",
              *_codec_args(fmt, bitrate_kbps, channels), str(path)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
 
@@ -71,8 +71,65 @@ class Encoder:
         raise BuildError(f"encoding {self.path.name} failed: {reason[-1] if reason else 'ffmpeg stopped'}")
 
 
+def open_encoder(path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
+                 bext: BextInfo | None = None) -> Encoder | BroadcastWaveWriter:
+    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave."""
+    if fmt == "wav":
+        info = bext or BextInfo(path.stem, "radiokit", "", dt.datetime.now(), "")
+        return BroadcastWaveWriter(path, sample_rate, channels, info)
+    return Encoder(path, fmt, sample_rate, channels, bitrate_kbps)
+
+
 def encode_array(path: Path, fmt: str, frames: np.ndarray, sample_rate: int, bitrate_kbps: int,
-                 metadata: dict[str, str] | None = None) -> None:
+                 bext: BextInfo | None = None) -> None:
     """Encode one in-memory block of frames (a segment) to a file."""
-    with Encoder(path, fmt, sample_rate, frames.shape[1], bitrate_kbps, metadata) as encoder:
+    with open_encoder(path, fmt, sample_rate, frames.shape[1], bitrate_kbps, bext) as encoder:
         encoder.write(frames)
+
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None."""
+
+    path: Path
+    fmt: str
+    start_frame: int = 0
+    end_frame: int | None = None
+    bext: BextInfo | None = None
+
+
+def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], sample_rate: int, channels: int,
+                   bitrate_kbps: int) -> None:
+    """Stream the programme once into every output, each taking its own range of frames.
+
+    An output's encoder runs only while the stream passes its range, so a programme and all its
+    segment files are written in one pass, with ffmpeg encoding beside the caller on other cores.
+    """
+    waiting = sorted(outputs, key=lambda output: output.start_frame)
+    running: list[tuple[Output, Encoder | BroadcastWaveWriter]] = []
+    position = 0
+    try:
+        for block in blocks:
+            end = position + len(block)
+            while waiting and waiting[0].start_frame < end:
+                output = waiting.pop(0)
+                running.append((output, open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
+                                                     output.bext)))
+            for output, encoder in running:
+                first = max(output.start_frame, position)
+                last = end if output.end_frame is None else min(output.end_frame, end)
+                if first < last:
+                    encoder.write(block[first - position : last - position])
+            for item in [r for r in running if r[0].end_frame is not None and r[0].end_frame <= end]:
+                running.remove(item)
+                item[1].__exit__(None, None, None)
+            position = end
+        while running:
+            running.pop()[1].__exit__(None, None, None)
+    except BaseException as exc:
+        for _, encoder in running:
+            encoder.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    if waiting:
+        raise BuildError(f"{waiting[0].path.name}: starts at frame {waiting[0].start_frame}, after the programme ends")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 import tempfile
 import time
@@ -10,18 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from radiokit import audio_io, encode, master, package, tag
-from radiokit.errors import BuildError
-from radiokit.loudness import Loudness, measure
+from radiokit import __version__, audio_io, bwf, encode, master, package, tag
+from radiokit.loudness import Loudness
 from radiokit.render import render
-from radiokit.script import Script, Segment, Voice, load_script
-
-# The encoded programme must measure within this of the target, or the build fails.
-LOUDNESS_TOLERANCE_LU = 0.5
-# Above this error after encoding, the programme is encoded once more with a corrected gain.
-CORRECTION_THRESHOLD_LU = 0.1
+from radiokit.script import Script, Segment, Voice, ascii_text, load_script
 
 
 @dataclass(frozen=True)
@@ -99,32 +92,53 @@ def _build_language(script: Script, language: str, folder: Path,
     measured = master.measure_stream(master.stream(placed, channels), rate, channels)
     gain_db = master.programme_gain_db(measured, delivery.profile.integrated_lufs)
 
-    programme_file = folder / f"{script.programme.slug}-{language}.mp3"
-    gain_db, final, duration_s = _encode_programme(programme_file, placed, script, gain_db)
-    gain = np.float32(10 ** (gain_db / 20))
+    stem = f"{script.programme.slug}-{language}"
+    (folder / "segments" / language).mkdir(parents=True)
+    created = dt.datetime.now()
+    measured: dict[Path, Loudness] = {}
     for fmt in delivery.formats:
-        if fmt != "mp3":
-            _encode_stream(folder / f"{programme_file.stem}{encode.SUFFIXES[fmt]}", fmt, placed, script, gain_db)
+        suffix = encode.SUFFIXES[fmt]
+        programme = encode.Output(folder / f"{stem}{suffix}", fmt,
+                                  bext=_bext(script, script.programme.title.get(language, ""), stem, created))
+        segment_files = [encode.Output(folder / "segments" / language / f"{name}{suffix}", fmt, item.start_frame,
+                                       item.start_frame + item.frames,
+                                       _bext(script, segment.title[language], f"{stem}-{name}", created))
+                         for segment, name, item in zip(segments, stems, placed, strict=True)]
+        done = master.deliver(placed, programme, segment_files, delivery.profile, gain_db, rate, channels,
+                              delivery.bitrate_kbps)
+        measured.update(done.measured)
+        if fmt == "mp3":
+            gain_db = done.gain_db
+        if fmt == "mp3" and done.limited_s:
+            notes.append(f"{language}: the limiter held true peaks under {delivery.profile.true_peak_dbtp:.1f} dBTP "
+                         f"for {done.limited_s:.1f} s (at most {done.max_limiting_db:.1f} dB)")
+    for path, loudness in measured.items():
+        if path.suffix == ".wav":
+            bwf.write_loudness(path, loudness)
 
-    segment_folder = folder / "segments" / language
-    segment_folder.mkdir(parents=True)
     entries: list[package.SegmentEntry] = []
-    for number, (segment, stem, item, text) in enumerate(zip(segments, stems, placed, texts, strict=True), start=1):
-        frames = audio_io.read_wav(item.wav) * gain
-        for fmt in delivery.formats:
-            encode.encode_array(segment_folder / f"{stem}{encode.SUFFIXES[fmt]}", fmt, frames, rate,
-                                delivery.bitrate_kbps)
+    for number, (segment, name, item, text) in enumerate(zip(segments, stems, placed, texts, strict=True), start=1):
         entries.append(package.SegmentEntry(
             index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
             start_s=item.start_frame / rate, duration_s=item.frames / rate, text=text,
-            clip_language=segment.clip_language, file=f"segments/{language}/{stem}.mp3",
-            integrated_lufs=measure(frames, rate).integrated_lufs))
+            clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
+            integrated_lufs=measured[folder / "segments" / language / f"{name}.mp3"].integrated_lufs))
+    final = measured[folder / f"{stem}.mp3"]
     entry = package.LanguageEntry(
-        language=language, file=programme_file.name, duration_s=duration_s,
+        language=language, file=f"{stem}.mp3", duration_s=final.duration_s,
         integrated_lufs=final.integrated_lufs, true_peak_dbtp=final.true_peak_dbtp,
         loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries))
     tag.tag_language(script, language, folder, entry)
     return entry, notes
+
+
+def _bext(script: Script, title: str, reference: str, created: dt.datetime) -> bwf.BextInfo:
+    delivery = script.delivery
+    mode = "mono" if delivery.channels == 1 else "stereo"
+    return bwf.BextInfo(
+        description=ascii_text(f"{script.programme.series}: {title}")[:256], originator="radiokit",
+        originator_reference=reference[:32], origination=created,
+        coding_history=f"A=PCM,F={delivery.sample_rate},W=16,M={mode},T=radiokit {__version__}")
 
 
 def _render_segments(script: Script, language: str, segments: tuple[Segment, ...], stems: list[str],
@@ -143,32 +157,3 @@ def _render_segments(script: Script, language: str, segments: tuple[Segment, ...
         notes += [f"{language}: {note}" for note in rendered.notes]
     gaps = [segment.gap_s if segment.gap_s is not None else script.delivery.gap_s for segment in segments]
     return master.place(wavs, frame_counts, gaps, script.delivery.sample_rate), texts, notes
-
-
-def _encode_stream(path: Path, fmt: str, placed: list[master.Placed], script: Script, gain_db: float) -> None:
-    delivery = script.delivery
-    with encode.Encoder(path, fmt, delivery.sample_rate, delivery.channels, delivery.bitrate_kbps) as encoder:
-        for block in master.stream(placed, delivery.channels, 10 ** (gain_db / 20)):
-            encoder.write(block)
-
-
-def _encode_programme(path: Path, placed: list[master.Placed], script: Script,
-                      gain_db: float) -> tuple[float, Loudness, float]:
-    """Encode the MP3 and measure what was encoded; correct the gain once if the codec moved the loudness.
-
-    The MP3 low-pass removes energy that K-weighting counts (noise, sibilants, cymbals), so the encoded
-    file can read a few tenths of a LU below the PCM it came from.
-    """
-    rate, channels = script.delivery.sample_rate, script.delivery.channels
-    target = script.delivery.profile.integrated_lufs
-    for attempt in range(2):
-        _encode_stream(path, "mp3", placed, script, gain_db)
-        final = master.measure_stream(audio_io.stream_float(path, rate, channels), rate, channels)
-        error = target - final.integrated_lufs if np.isfinite(final.integrated_lufs) else 0.0
-        if abs(error) <= CORRECTION_THRESHOLD_LU or attempt == 1:
-            break
-        gain_db += error
-    if not np.isfinite(final.integrated_lufs) or abs(target - final.integrated_lufs) > LOUDNESS_TOLERANCE_LU:
-        raise BuildError(f"{path.name}: measures {final.integrated_lufs:.1f} LUFS after encoding, "
-                         f"target {target:.1f}: the programme may be silent or clipped")
-    return gain_db, final, final.duration_s

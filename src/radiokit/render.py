@@ -11,6 +11,9 @@ from radiokit.audio_io import AudioSegment
 from radiokit.loudness import measure
 from radiokit.script import Bed, Script, Segment, VoiceOver
 
+# Segments are leveled this far under the programme target, so that mixing beds and voices in pydub's
+# integers never clips; the programme gain, in float, brings it back (and the limiter guards the peaks).
+HEADROOM_DB = 12.0
 RAMP_MS = 500  # a bed ducks over this long, ending as the voice starts
 VOICEOVER_RAMP_MS = 300
 
@@ -23,7 +26,7 @@ class Rendered:
 
 
 def render(script: Script, segment: Segment, language: str) -> Rendered:
-    """The audio of `segment` in `language`, at the delivery format, leveled to the programme target."""
+    """The audio of `segment` in `language`, at the delivery format, leveled to HEADROOM_DB under the target."""
     renderer = _Renderer(script, language)
     if segment.kind == "speech":
         result = renderer.speech(segment)
@@ -48,7 +51,7 @@ class _Renderer:
         self.language = language
         self.rate = script.delivery.sample_rate
         self.channels = script.delivery.channels
-        self.target_lufs = script.delivery.profile.integrated_lufs
+        self.target_lufs = script.delivery.profile.integrated_lufs - HEADROOM_DB
 
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.script.folder)) if path.is_relative_to(self.script.folder) else str(path)
@@ -58,7 +61,8 @@ class _Renderer:
         return audio_io.decode(path, self.rate, self.channels, start_s, end_s, shown=self.shown(path))
 
     def silence(self, duration_ms: float) -> AudioSegment:
-        return AudioSegment.silent(duration=duration_ms, frame_rate=self.rate).set_channels(self.channels)
+        silent = AudioSegment.silent(duration=duration_ms, frame_rate=self.rate)
+        return silent.set_channels(self.channels).set_sample_width(audio_io.SAMPLE_WIDTH)
 
     def level(self, audio: AudioSegment, offset_db: float = 0.0) -> AudioSegment:
         """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated)."""

@@ -760,6 +760,12 @@ _LATIN = dict(zip("абвгдезийклмнопрстуфхцыэғқҳҷӣӯ"
 _LATIN.update({"ё": "yo", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya", "ъ": "", "ь": ""})
 
 
+def ascii_text(text: str) -> str:
+    """Cyrillic (Russian and Tajik) spelled in Latin letters, for fields that take ASCII only."""
+    latin = "".join(_LATIN.get(ch.lower(), ch) for ch in text)
+    return latin.encode("ascii", "replace").decode("ascii")
+
+
 def make_slug(series: str, episode: str | None, date: dt.date | None) -> str:
     """A file-safe name from the series, episode and date, e.g. `global-voices-12-2012-10-26`."""
     parts = [series, episode or "", date.isoformat() if date else ""]
