@@ -87,6 +87,25 @@ def test_3341_13_max_momentary_whatever_the_offset(segment: int) -> None:
     assert measure(signal, RATE).max_momentary_lufs == pytest.approx(-23.0, abs=TOLERANCE_LU)
 
 
+def test_3341_11_live_max_short_term_of_successive_tones() -> None:
+    """Read as a live meter: the running maximum after each tone gives the successive values."""
+    meter = LoudnessMeter(RATE, 2)
+    readings = []
+    for i in range(20):
+        meter.feed(tones([(i * 0.15, None), (3.0, -38.0 + i), (3.0 - i * 0.15, None)], RATE))
+        readings.append(meter.result().max_short_term_lufs)
+    np.testing.assert_allclose(readings, -38.0 + np.arange(20), atol=TOLERANCE_LU)
+
+
+def test_3341_14_live_max_momentary_of_successive_tones() -> None:
+    meter = LoudnessMeter(RATE, 2)
+    readings = []
+    for i in range(20):
+        meter.feed(tones([(i * 0.02, None), (0.4, -38.0 + i), (0.4 - i * 0.02, None)], RATE))
+        readings.append(meter.result().max_momentary_lufs)
+    np.testing.assert_allclose(readings, -38.0 + np.arange(20), atol=TOLERANCE_LU)
+
+
 @pytest.mark.parametrize("rate", [48000, 44100])
 @pytest.mark.parametrize(
     ("frequency_ratio", "amplitude_ffs", "phase_deg", "expected_dbtp"),
