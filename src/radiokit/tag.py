@@ -106,8 +106,11 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
         date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
         comment=programme.description.get(language), artwork=programme.artwork,
         extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"})
-    chapters = [Chapter(f"ch{s.index:02d}", s.title, round(s.start_s * 1000), round((s.start_s + s.duration_s) * 1000))
-                for s in entry.segments]
+    # A crossfaded segment's chapter starts where it becomes audible; the one before ends there.
+    ends = [s.start_s + s.duration_s for s in entry.segments]
+    ends = [min(end, after.start_s) for end, after in zip(ends, entry.segments[1:])] + ends[-1:]
+    chapters = [Chapter(f"ch{s.index:02d}", s.title, round(s.start_s * 1000), round(end * 1000))
+                for s, end in zip(entry.segments, ends)]
     version = script.delivery.id3_version
     write_tags(folder / entry.file, base, chapters, version)
     total = len(entry.segments)
