@@ -35,8 +35,9 @@ def cli() -> None:
 @click.option("--allow-outside", "allow_outside", multiple=True, type=click.Path(path_type=Path),
               help="A folder outside the script's own from which the script may take files (repeatable).")
 @click.option("--offline", is_flag=True, help="Speak online (gtts) voices with espeak-ng instead.")
+@click.option("--force", is_flag=True, help="Deliver a version that misses its slot (target_duration +- tolerance).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, quiet: bool) -> None:
+def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, quiet: bool) -> None:
     """Build every language version of SCRIPT into a tagged station package.
 
     \b
@@ -46,13 +47,17 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
     from radiokit.pipeline import BuildOptions, build as run_build
 
     say = (lambda _: None) if quiet else (lambda text: click.echo(text, err=True))
-    report = _run(lambda: run_build(script, BuildOptions(out, allow_outside, offline), say))
+    report = _run(lambda: run_build(script, BuildOptions(out, allow_outside, offline, force), say))
     if quiet:
         return
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for entry in report.languages:
-        click.echo(f"{entry.language}  {clock(entry.duration_s):>8}  {entry.integrated_lufs:6.1f} LUFS  "
+        slot = ""
+        if report.slot_s is not None:
+            difference = entry.duration_s - report.slot_s
+            slot = f"  slot {clock(report.slot_s)} {'+' if difference >= 0 else '-'}{clock(abs(difference))}"
+        click.echo(f"{entry.language}  {clock(entry.duration_s):>8}{slot}  {entry.integrated_lufs:6.1f} LUFS  "
                    f"{entry.true_peak_dbtp:5.1f} dBTP  {report.folder / entry.file}")
     click.echo(f"package  {report.zip_path}  ({report.elapsed_s:.1f} s)")
 

@@ -1,5 +1,5 @@
-"""The programme: segments and gaps on a timeline, streamed, measured, given one gain and limited;
-then encoded and measured again until every delivered file meets the loudness target."""
+"""The programme streamed from its timeline, measured, given one gain and limited; then encoded and
+measured again until every delivered file meets the loudness target."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import probe, read_wav, stream_float
+from radiokit.audio_io import probe, stream_float
 from radiokit.encode import Output, encode_outputs
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
 from radiokit.loudness import Loudness, LoudnessMeter
 from radiokit.script import LoudnessTarget
+from radiokit.timeline import Placed, stream
 
 # Every delivered programme must measure within this of the target after encoding. Stations allow
 # 0.2 LU; 0.15 leaves room for another meter's reading (ffmpeg rounds to 0.1) to agree.
@@ -26,35 +27,6 @@ MAX_ATTEMPTS = 4  # encodes of the programme, per format
 # if a file still overshoots, the next attempt lowers it by the overshoot plus a step.
 CODEC_MARGIN_DB = 0.5
 CODEC_MARGIN_STEP_DB = 0.1
-
-
-@dataclass(frozen=True)
-class Placed:
-    """One rendered segment on the programme's timeline (all positions in frames)."""
-
-    wav: Path
-    start_frame: int
-    frames: int
-    gap_frames: int  # silence after it, before the next segment
-
-
-def place(wavs: Sequence[Path], frame_counts: Sequence[int], gaps_s: Sequence[float], sample_rate: int) -> list[Placed]:
-    """Positions of each segment; the last segment's gap is dropped so the programme ends on its audio."""
-    placed: list[Placed] = []
-    position = 0
-    for number, (wav, frames, gap_s) in enumerate(zip(wavs, frame_counts, gaps_s, strict=True)):
-        gap = 0 if number == len(wavs) - 1 else round(gap_s * sample_rate)
-        placed.append(Placed(wav, position, frames, gap))
-        position += frames + gap
-    return placed
-
-
-def stream(placed: Sequence[Placed], channels: int, gain: float = 1.0) -> Iterator[np.ndarray]:
-    """The programme as blocks of float32 frames, one segment (then its gap) at a time."""
-    for item in placed:
-        yield read_wav(item.wav) * np.float32(gain)
-        if item.gap_frames:
-            yield np.zeros((item.gap_frames, channels), dtype=np.float32)
 
 
 def measure_stream(blocks: Iterator[np.ndarray], sample_rate: int, channels: int) -> Loudness:

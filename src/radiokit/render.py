@@ -6,15 +6,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from radiokit import audio_io, tts
 from radiokit.audio_io import AudioSegment
 from radiokit.loudness import measure
 from radiokit.script import Bed, Script, Segment, VoiceOver
+from radiokit.timeline import equal_power_fade_in
 
 # Segments are leveled this far under the programme target, so that mixing beds and voices in pydub's
 # integers never clips; the programme gain, in float, brings it back (and the limiter guards the peaks).
 HEADROOM_DB = 12.0
-RAMP_MS = 500  # a bed ducks over this long, ending as the voice starts
+RAMP_MS = 500
+LOOP_CROSSFADE_S = 0.5  # a bed ducks over this long, ending as the voice starts
 VOICEOVER_RAMP_MS = 300
 
 
@@ -94,10 +98,7 @@ class _Renderer:
         """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
         preroll, postroll, fade = (int(x * 1000) for x in (bed.preroll_s, bed.postroll_s, bed.fade_out_s))
         total = preroll + len(voice) + postroll + fade
-        music = self.level(self.decode(bed.music))
-        while len(music) < total:
-            music = music.append(music, crossfade=min(500, len(music) // 4))
-        music = music[:total]
+        music = self.looped(self.level(self.decode(bed.music)), total)
         voice_end = preroll + len(voice)
         down_start = max(0, preroll - RAMP_MS)
         ducked = music[:voice_end].fade(to_gain=bed.under_db, start=down_start, duration=preroll - down_start or 1)
@@ -106,6 +107,25 @@ class _Renderer:
         if fade:
             music = music.fade_out(fade)
         return music.overlay(voice, position=preroll)
+
+    def looped(self, music: AudioSegment, duration_ms: int) -> AudioSegment:
+        """`music` repeated to `duration_ms`, each repeat crossfaded into the last with equal power, so a
+        loop point neither dips nor swells (pydub's `append` crossfades linearly, a 3 dB dip on music)."""
+        if len(music) >= duration_ms:
+            return music[:duration_ms]
+        samples = audio_io.to_array(music)
+        overlap = min(round(LOOP_CROSSFADE_S * self.rate), len(samples) // 4)
+        rising = equal_power_fade_in(overlap)
+        pieces, frames = [samples[:-overlap]], len(samples) - overlap
+        tail = samples[-overlap:]
+        needed = round(duration_ms * self.rate / 1000)
+        while frames < needed:
+            pieces.append(tail * rising[::-1] + samples[:overlap] * rising)
+            pieces.append(samples[overlap:-overlap])
+            tail = samples[-overlap:]
+            frames += len(samples) - overlap
+        pieces.append(tail)
+        return audio_io.from_array(np.concatenate(pieces)[:needed], self.rate)
 
     def clip(self, segment: Segment) -> Rendered:
         original = self.level(self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s), segment.level_db)

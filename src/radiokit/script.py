@@ -43,7 +43,7 @@ class Delivery:
     gap_s: float = 0.4
     id3_version: str = "2.3"
     target_duration_s: float | None = None
-    tolerance_s: float | None = None
+    tolerance_s: float = 30.0  # around target_duration_s
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""The programme's timeline: segments in order with their gaps, or overlapped by equal-power crossfades.
+
+Streamed one segment at a time, so that a long programme is never whole in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from radiokit.audio_io import read_wav
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One rendered segment on the programme's timeline (all positions in frames)."""
+
+    wav: Path
+    start_frame: int  # where it becomes audible
+    frames: int
+    gap_frames: int  # silence after it, before the next segment
+    crossfade_frames: int = 0  # overlap with the previous segment, at this segment's start
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + self.frames
+
+
+def place(wavs: Sequence[Path], frame_counts: Sequence[int], gaps_s: Sequence[float], crossfades_s: Sequence[float],
+          sample_rate: int) -> list[Placed]:
+    """Positions of each segment. A crossfade replaces the gap before the segment and overlaps the previous
+    one; it is shortened to fit both segments (and what is left of the previous one after its own crossfade).
+    The last segment's gap is dropped so the programme ends on its audio."""
+    placed: list[Placed] = []
+    for number, (wav, frames, gap_s, crossfade_s) in enumerate(zip(wavs, frame_counts, gaps_s, crossfades_s,
+                                                                  strict=True)):
+        overlap = 0
+        position = 0
+        if placed:
+            before = placed[-1]
+            overlap = min(round(crossfade_s * sample_rate), frames, before.frames - before.crossfade_frames)
+            if overlap:
+                placed[-1] = before = Placed(before.wav, before.start_frame, before.frames, 0, before.crossfade_frames)
+            position = before.end_frame + before.gap_frames - overlap
+        gap = 0 if number == len(wavs) - 1 else round(gap_s * sample_rate)
+        placed.append(Placed(wav, position, frames, gap, overlap))
+    return placed
+
+
+def duration_frames(placed: Sequence[Placed]) -> int:
+    return placed[-1].end_frame if placed else 0
+
+
+def equal_power_fade_in(frames: int) -> np.ndarray:
+    """Equal-power: sin rising as the other side's cos falls, so the summed power stays constant."""
+    return np.sin(0.5 * np.pi * (np.arange(frames) + 0.5) / frames).astype(np.float32)[:, np.newaxis]
+
+
+def stream(placed: Sequence[Placed], channels: int, gain: float = 1.0) -> Iterator[np.ndarray]:
+    """The programme as blocks of float32 frames in order: each segment (mixed with the tail of the one
+    before where they crossfade), then its gap."""
+    tail = np.zeros((0, channels), dtype=np.float32)
+    for number, item in enumerate(placed):
+        audio = read_wav(item.wav) * np.float32(gain)
+        if item.crossfade_frames:
+            head = item.crossfade_frames
+            audio[:head] = audio[:head] * equal_power_fade_in(head) + tail
+        following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
+        if following:
+            tail = audio[-following:] * equal_power_fade_in(following)[::-1]
+            audio = audio[:-following]
+        yield audio
+        if item.gap_frames:
+            yield np.zeros((item.gap_frames, channels), dtype=np.float32)
