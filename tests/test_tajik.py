@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from radiokit.tts.espeak import Speech, synthesize, text_to_phonemes
+from radiokit.tts.espeak import Speech, spoken_phonemes, synthesize, text_to_phonemes
 from radiokit.tts.tajik import TAJIK_VOICE, to_espeak
 
 TAJIK_ALPHABET = "абвгғдеёжзиӣйкқлмнопрстуӯфхҳчҷшъэюя"
@@ -127,6 +127,9 @@ def test_letters_map_to_tajik_sounds(text: str, expected: str) -> None:
         ("намекунад", ["n'amekunad"]),  # negative на-
         ("набояд", ["n'abAjad"]),
         ("меҳнат натиҷа навад", ["mehn'at", "natidZ'a", "nav'ad"]),  # nouns, not prefixes
+        ("вазифаҳояш", ["vazifah'AjaS"]),  # possessive endings after a vowel
+        ("кишварашон китобҳояшон", ["kiSv'aRaSAn", "kitAbh'AjaSAn"]),  # -ашон, -яшон
+        ("вилоят қаҳрамон замон", ["vilAj'at", "qahRam'An", "zam'An"]),  # stems that only look like them
     ],
 )
 def test_tajik_stress(text: str, expected: list[str]) -> None:
@@ -155,8 +158,8 @@ def test_punctuation_stays_outside_the_phonemes_for_intonation() -> None:
     ("text", "expected"),
     [
         ("ТОҶИКИСТОН", "[[tAdZikist'An]]"),  # any case
-        ("CASA-1000", "[[kas'a]] 1000"),  # Latin letters; digits pass through for now
-        ("201-ум", "201 [['um]]"),  # a hyphen only separates words
+        ("CASA-ҳазор", "[[kas'a]] [[haz'AR]]"),  # Latin letters; a hyphen only separates words
+        ("201", "[[dus'adu]] [[j'ak]]"),  # digits left over are Tajik words, never the voice's Persian
         ("«Хабар» — хабар", "[[Xab'aR]], [[Xab'aR]]"),  # quotes dropped, a dash is a pause
         ("хабар (нав)", "[[Xab'aR]], [[n'aw]],"),  # parentheses are pauses
         ("— Э. Раҳмон гуфт…", "[['e]] [[Rahm'An]] [[g'uft]]..."),  # an initial does not end a sentence
@@ -171,3 +174,56 @@ def test_text_is_normalized(text: str, expected: str) -> None:
 @pytest.mark.parametrize("text", ["CASA-1000 ва 201-ум, 20%!", "«Ҷумҳурии Тоҷикистон» — 2014.", "Wi-Fi, café"])
 def test_mixed_text_synthesizes(text: str) -> None:
     assert seconds(speak(text)) > 0.5
+
+
+@pytest.mark.parametrize(
+    ("word", "ipa"),
+    [
+        # What espeak-ng says, traced as IPA while it synthesizes: together these cover all 35 letters.
+        ("ҷанг", "dʒˈanɡ"),  # ҷ, а, н, г
+        ("чор", "tʃˈɑr"),  # ч, о (Persian â, the fa voice's nearest to [ɔ]), р
+        ("ҳафт", "hˈaft"),  # ҳ, ф, т
+        ("хуб", "χˈub"),  # х, у, б
+        ("қанд", "qˈand"),  # қ, д
+        ("ғалла", "ʁallˈa"),  # ғ, л
+        ("тоҷикӣ", "tɑdʒikˈi"),  # и, к, ӣ (stressed)
+        ("рӯз", "rˈoz"),  # ӯ (the fa voice's [o], its nearest to [ɵ]), з
+        ("маъно", "maʔnˈɑ"),  # м, ъ glottal stop
+        ("ер", "jˈer"),  # е with [j] word-initially
+        ("мева", "mevˈa"),  # е without it after a consonant, в
+        ("ёр", "jˈɑr"),  # ё
+        ("юнон", "junˈɑn"),  # ю
+        ("ягона", "jaɡɑnˈa"),  # я
+        ("жола", "ʒɑlˈa"),  # ж
+        ("йод", "jˈɑd"),  # й
+        ("сухан", "suχˈan"),  # с
+        ("пахта", "paχtˈa"),  # п
+        ("шаб", "ʃˈab"),  # ш
+        ("эшон", "eʃˈɑn"),  # э
+    ],
+)
+def test_letters_reach_espeak_as_tajik_sounds(word: str, ipa: str) -> None:
+    espeak_input, phonemes = to_espeak(word)
+    assert spoken_phonemes(espeak_input, TAJIK_VOICE, phonemes=phonemes, ipa=True) == ipa
+
+
+def test_a_sentence_with_every_letter_has_no_letter_names() -> None:
+    # Every letter of the alphabet, capital and small; espeak-ng's fallback would say "letter" (l'et@).
+    text = " ".join(TAJIK_ALPHABET) + " " + TAJIK_ALPHABET.upper()
+    espeak_input, phonemes = to_espeak(text)
+    said = spoken_phonemes(espeak_input, TAJIK_VOICE, phonemes=phonemes)
+    assert "l'et" not in said
+    assert "l'et" in spoken_phonemes(text, TAJIK_VOICE)  # what the fa voice does with the raw letters
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Н+ато", ["n'atA"]),  # the lexicon's mark moves the stress from the default last syllable
+        ("Мамадази+мов", ["mamadaz'imAv"]),  # a mark after a vowel marks that vowel
+        ("мера+вам", ["meR'avam"]),  # and overrides the rules (ме- would take the stress)
+        ("+Абдулло", ["'abdullA"]),
+    ],
+)
+def test_a_stress_mark_places_the_stress(text: str, expected: list[str]) -> None:
+    assert word_phonemes(to_espeak(text)[0]) == expected

@@ -3,39 +3,68 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from radiokit.script import Voice
 from radiokit.tts.espeak import Speech
 
 
 def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
-    """Whole-word respellings, matched without regard to case."""
-    for word, respelling in sorted(lexicon.items(), key=lambda item: -len(item[0])):
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", respelling, text, flags=re.IGNORECASE)
-    return text
+    """Whole-word respellings, matched without regard to case, in one pass: a respelling is never respelled."""
+    if not lexicon:
+        return text
+    respellings = {word.casefold(): respelling for word, respelling in lexicon.items()}
+    # Longer entries first, so that "Абдугани Мамадазимов" wins over "Абдугани".
+    words = "|".join(re.escape(word) for word in sorted(lexicon, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w+])(?:{words})(?![\w+])", re.IGNORECASE)
+    return pattern.sub(lambda match: respellings[match.group().casefold()], text)
+
+
+def spoken_text(text: str, language: str, lexicon: Mapping[str, str]) -> str:
+    """The text as it will be spoken: the lexicon's respellings, then numbers, dates and abbreviations as words."""
+    text = apply_lexicon(text, lexicon)
+    if language == "tg":
+        from radiokit.tts import tajik_text
+
+        return tajik_text.normalize(text)
+    from radiokit.tts import russian
+
+    return russian.normalize(text)
+
+
+def espeak_voice(language: str, voice: Voice) -> str:
+    """The espeak-ng voice name for a script voice: Tajik is read by the Persian voice, with its variant."""
+    if language == "tg":
+        from radiokit.tts.tajik import TAJIK_VOICE
+
+        variant = voice.voice.partition("+")[2]
+        return TAJIK_VOICE + (f"+{variant}" if variant else "")
+    return voice.voice
+
+
+def espeak_input(spoken: str, language: str) -> tuple[str, bool]:
+    """Spoken text -> (what espeak-ng is given, whether it holds phoneme input)."""
+    if language == "tg":
+        from radiokit.tts import tajik
+
+        return tajik.to_espeak(spoken)
+    from radiokit.tts import russian
+
+    return russian.to_espeak(spoken)
 
 
 def speak(text: str, language: str, voice: Voice, lexicon: Mapping[str, str]) -> Speech:
-    """Synthesize `text` in `language` with `voice`, after the lexicon's respellings."""
-    text = apply_lexicon(text, lexicon)
+    """Synthesize `text` in `language` with `voice`, after the lexicon's respellings and normalization."""
+    spoken = spoken_text(text, language, lexicon)
     if voice.engine == "gtts":
         from radiokit.tts import gtts
+        from radiokit.tts.stress import unmarked
 
-        return gtts.synthesize(text, language)
+        return gtts.synthesize(unmarked(spoken), language)
     from radiokit.tts import espeak
 
     rate = voice.rate or 165
     pitch = 50 if voice.pitch is None else voice.pitch
     volume = 100 if voice.volume is None else voice.volume
-    variant = voice.voice.partition("+")[2]
-    if language == "tg":
-        from radiokit.tts import tajik
-
-        prepared, phonemes = tajik.to_espeak(text)
-        name = tajik.TAJIK_VOICE + (f"+{variant}" if variant else "")
-        return espeak.synthesize(prepared, name, rate, pitch, volume, phonemes=phonemes)
-    # espeak-ng ignores both "+" and a combining acute in Russian text, so a lexicon's stress mark is dropped
-    # rather than read aloud as "plus"; placing the stress needs phoneme input (the Russian front end's work).
-    text = re.sub(r"\+(?=\w)", "", text)
-    return espeak.synthesize(text, voice.voice, rate, pitch, volume)
+    prepared, phonemes = espeak_input(spoken, language)
+    return espeak.synthesize(prepared, espeak_voice(language, voice), rate, pitch, volume, phonemes=phonemes)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
+import tempfile
 import threading
-from typing import Any
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +21,7 @@ _CHARS_UTF8 = 1
 _PHONEMES = 0x100
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH = 1, 2, 3
 _EE_OK = 0
+_PHONEMES_MNEMONICS, _PHONEMES_IPA = 0x01, 0x02
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -48,6 +52,12 @@ class _Library:
         ]
         self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        self.lib.espeak_SetPhonemeTrace.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        # The phoneme trace goes to a C stream: the C library's own fopen/fclose make one.
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        self.libc.fopen.restype = ctypes.c_void_p
+        self.libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        self.libc.fclose.argtypes = [ctypes.c_void_p]
         data = str(espeakng_loader.get_data_path()).encode()
         rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, 0)
         if rate <= 0:
@@ -76,19 +86,33 @@ class _Library:
             return np.zeros(0, dtype=np.int16)
         return np.concatenate(self._chunks).astype(np.int16)
 
-
-    def phonemes(self, text: str, voice: str) -> str:
+    def phonemes(self, text: str, voice: str, ipa: bool, separator: str) -> str:
         if self.lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
             raise EngineError(f"espeak-ng has no voice {voice!r}")
         buffer = ctypes.c_char_p(text.encode("utf-8"))
         pointer = ctypes.pointer(buffer)
         parts: list[str] = []
+        mode = (_PHONEMES_IPA if ipa else 0) | (ord(separator) << 8 if separator else 0)
         # espeak_TextToPhonemes returns one clause per call and advances the pointer.
         while pointer.contents.value:
-            out = self.lib.espeak_TextToPhonemes(pointer, _CHARS_UTF8, 0)
+            out = self.lib.espeak_TextToPhonemes(pointer, _CHARS_UTF8, mode)
             if out:
                 parts.append(out.decode("utf-8"))
         return " ".join(parts)
+
+    def trace(self, text: str, voice: str, phonemes: bool, ipa: bool) -> str:
+        with tempfile.TemporaryDirectory(prefix="radiokit-") as folder:
+            path = Path(folder) / "phonemes.txt"
+            stream = self.libc.fopen(str(path).encode(), b"w")
+            if not stream:
+                raise EngineError(f"cannot write the phoneme trace in {folder}")
+            self.lib.espeak_SetPhonemeTrace(_PHONEMES_IPA if ipa else _PHONEMES_MNEMONICS, stream)
+            try:
+                self.synth(text, voice, 175, 50, 100, phonemes)
+            finally:
+                self.lib.espeak_SetPhonemeTrace(0, None)
+                self.libc.fclose(stream)
+            return " ".join(path.read_text("utf-8").split())
 
 
 _library: _Library | None = None
@@ -113,7 +137,16 @@ def synthesize(text: str, voice: str, rate: int = 175, pitch: int = 50, volume: 
         return Speech(samples=samples, sample_rate=lib.sample_rate)
 
 
-def text_to_phonemes(text: str, voice: str) -> str:
-    """espeak-ng's own phoneme mnemonics for `text` read by `voice` (what it would say)."""
+def text_to_phonemes(text: str, voice: str, ipa: bool = False, separator: str = "") -> str:
+    """espeak-ng's reading of plain `text` by `voice`: its phoneme mnemonics, or IPA; `separator` between phonemes.
+
+    This is espeak-ng's dictionary lookup alone: phoneme input (`[[...]]`) is read as letters here.
+    """
     with _LOCK:
-        return _lib().phonemes(text, voice)
+        return _lib().phonemes(text, voice, ipa, separator)
+
+
+def spoken_phonemes(text: str, voice: str, phonemes: bool = False, ipa: bool = False) -> str:
+    """What espeak-ng says when it synthesizes `text` (phoneme input included), traced as mnemonics or IPA."""
+    with _LOCK:
+        return _lib().trace(text, voice, phonemes, ipa)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from radiokit.tts import stress, tajik_text
+
 # espeak-ng has no Tajik voice. The Persian voice's phoneme table has every Tajik sound
 # (uvular q, ʁ, χ, glottal stop, the back â for о), and phoneme input lets us place Tajik
 # stress; fa-Latn would merge қ/ғ, read х as [ks] and put Persian stress on Tajik words.
@@ -47,21 +49,27 @@ _PAST_STEM_ENDINGS = ("ст", "фт", "шт", "хт", "рд", "уд", "ид", "�
 _NOT_NEGATIVE = ("намо", "наз", "нав")
 # Words whose final -у belongs to the stem, not the conjunction -у "and".
 _STEM_FINAL_U = frozenset({"зону", "бозу", "тарозу", "ҷоду", "ҳинду", "боку", "оҳу"})
+# Possessive endings, unstressed: after a vowel (вазифаҳояш, ҷоямон) and the two-syllable ones after a
+# consonant (кишварашон). Short ones after a consonant (-ам, -ат, -аш), -амон and -ят after a vowel are
+# left to the default: they end too many stems (қалам, давлат, оташ, қаҳрамон, вилоят) to be told apart
+# without a dictionary.
+_POSSESSIVE_AFTER_VOWEL = ("ям", "яш", "ямон", "ятон", "яшон")
+_POSSESSIVE_AFTER_CONSONANT = ("атон", "ашон")
 
 # Concatenated mnemonics that espeak-ng would read as one phoneme: т+ш is not ч, д+ж not ҷ.
 _MERGING = frozenset({("t", "S"), ("d", "Z")})
 
 _TOKEN = re.compile(
-    r"(?P<word>[^\W\d_]+)"
-    # Digits pass through to espeak-ng unchanged (the fa voice reads them in Persian) until
-    # the numbers front end spells them out as Tajik words.
+    rf"(?P<word>{stress.WORD.pattern})"
+    # Digits are normally written out by tajik_text before this; any left are read as Tajik
+    # words here, never handed to the fa voice, which would read them in Persian.
     r"|(?P<number>\d+(?:[.,]\d+)*%?)"
     r"|(?P<stop>[.!?;:,…]+)"
     r"|(?P<dash>[-‐‑‒–—―]+)"
     r"|(?P<bracket>[()\[\]{}])"
     r"|(?P<space>\s+)"
     r"|(?P<other>.)",
-    re.DOTALL,
+    re.DOTALL | re.IGNORECASE,
 )
 
 
@@ -82,7 +90,8 @@ def to_espeak(text: str) -> tuple[str, bool]:
                 out.append(f" [[{phonemes}]]")
                 spoken = True
         elif kind == "number":
-            out.append(f" {token}")
+            words = [_word_phonemes(word) for word in tajik_text.normalize(token).split()]
+            out += [f" [[{phonemes}]]" for phonemes in words if phonemes]
             spoken = True
         elif kind == "stop" and spoken and not _is_initial(tokens, i):
             # Marks stay outside the brackets so espeak-ng gives clause pauses and intonation.
@@ -105,16 +114,25 @@ def _is_initial(tokens: list[tuple[str, str]], i: int) -> bool:
     return is_capital_letter and gap == "space" and next_kind == "word" and following[0].isupper()
 
 
-def _word_phonemes(word: str) -> str:
-    """One word as espeak-ng fa mnemonics with its stress mark, or "" if it has no sound."""
-    word = word.lower()
+def _word_phonemes(written: str) -> str:
+    """One word as espeak-ng fa mnemonics with its stress mark, or "" if it has no sound.
+
+    A '+' in the word (a lexicon respelling) puts the stress on the vowel it marks.
+    """
+    word, marked = stress.split_mark(written.lower())
     letters = _letter_sounds(word)
-    if not any(is_vowel for sounds in letters for _, is_vowel in sounds):
-        # A word without vowels (ҳ, an abbreviation like ҶТ) gets a schwa after each letter,
-        # so it is sounded out rather than lost; letter names are never used.
-        letters = [(*sounds, ("@", True)) for sounds in letters if sounds]
-    units = [unit for sounds in letters for unit in sounds]
-    stress = _stressed_vowel(word, sum(is_vowel for _, is_vowel in units))
+    if not any(is_vowel for _, sounds in letters for _, is_vowel in sounds):
+        # A word without vowels (ҳ, a stray consonant) gets a schwa after each letter, so it is
+        # sounded out rather than lost; letter names are never used.
+        letters = [(at, (*sounds, ("@", True))) for at, sounds in letters if sounds]
+        marked = None
+    units = [unit for _, sounds in letters for unit in sounds]
+    if marked is None:
+        stressed = _stressed_vowel(word, sum(is_vowel for _, is_vowel in units))
+    else:
+        # The marked vowel letter's first vowel sound; letters before it may hold vowel sounds of their own.
+        at = [i for i, char in enumerate(word) if char in stress.VOWELS][marked]
+        stressed = sum(is_vowel for start, sounds in letters if start < at for _, is_vowel in sounds)
     parts: list[str] = []
     vowel_index = 0
     previous = ""
@@ -122,7 +140,7 @@ def _word_phonemes(word: str) -> str:
         if (previous, mnemonic) in _MERGING:
             parts.append("|")
         if is_vowel:
-            if vowel_index == stress:
+            if vowel_index == stressed:
                 parts.append("'")
             vowel_index += 1
         parts.append(mnemonic)
@@ -130,34 +148,36 @@ def _word_phonemes(word: str) -> str:
     return "".join(parts)
 
 
-def _letter_sounds(word: str) -> list[tuple[_Unit, ...]]:
-    """The sounds of each letter of a lower-case word, with the context rules of Tajik spelling."""
-    letters: list[tuple[_Unit, ...]] = []
+def _letter_sounds(word: str) -> list[tuple[int, tuple[_Unit, ...]]]:
+    """Each letter of a lower-case word (its index, its sounds), with the context rules of Tajik spelling."""
+    letters: list[tuple[int, tuple[_Unit, ...]]] = []
     i = 0
     while i < len(word):
         before = word[i - 1] if i else ""
         after = word[i + 1] if i + 1 < len(word) else ""
         if word[i : i + 2] in _LATIN_DIGRAPHS:
-            letters.append(((_LATIN_DIGRAPHS[word[i : i + 2]], False),))
+            letters.append((i, ((_LATIN_DIGRAPHS[word[i : i + 2]], False),)))
             i += 2
             continue
         letter = _known_letter(word[i])
+        sounds: tuple[_Unit, ...]
         if letter == "е" and (not before or before in _VOWEL_LETTERS or before in "ъь"):
-            letters.append((("j", False), ("e", True)))  # [je] word-initially and after a vowel
+            sounds = (("j", False), ("e", True))  # [je] word-initially and after a vowel
         elif letter == "в" and before == "а" and after not in _VOWEL_LETTERS:
-            letters.append((("w", False),))  # давлат, нав: [aw]
+            sounds = (("w", False),)  # давлат, нав: [aw]
         elif letter == "ъ" and after in _IOTATED.keys() | {"е"}:
-            letters.append(())  # Russian separating ъ (объект): the [j] comes from the next letter
+            sounds = ()  # Russian separating ъ (объект): the [j] comes from the next letter
         elif letter == "y" and after in _VOWEL_LETTERS:
-            letters.append((("j", False),))
+            sounds = (("j", False),)
         elif letter in _ALL_VOWELS:
-            letters.append(((_ALL_VOWELS[letter], True),))
+            sounds = ((_ALL_VOWELS[letter], True),)
         elif letter in _IOTATED:
-            letters.append((("j", False), (_IOTATED[letter], True)))
+            sounds = (("j", False), (_IOTATED[letter], True))
         elif letter in _ALL_CONSONANTS:
-            letters.append(tuple((m, False) for m in _ALL_CONSONANTS[letter]))
+            sounds = tuple((m, False) for m in _ALL_CONSONANTS[letter])
         else:
-            letters.append(())  # ь and letters of other scripts are silent, never spelled out
+            sounds = ()  # ь and letters of other scripts are silent, never spelled out
+        letters.append((i, sounds))
         i += 1
     return letters
 
@@ -179,6 +199,9 @@ def _stressed_vowel(word: str, vowels: int) -> int | None:
         return 0
     last = vowels - 1
     # Unstressed endings leave the stress on the syllable before them.
+    ending = _possessive_ending(word)
+    if ending:
+        return last - _syllables(ending)  # кишварашон: кишвар'ашон
     if word.endswith("ро") and _syllables(word[:-2]) >= 2:
         return last - 1  # object marker: китобро
     if _ends_in_copula(word):
@@ -190,6 +213,16 @@ def _stressed_vowel(word: str, vowels: int) -> int | None:
     if word.endswith("и"):
         return last - 1  # izofat (stressed final i is written ӣ): президенти
     return last
+
+
+def _possessive_ending(word: str) -> str:
+    """The unstressed possessive ending of a noun, if the word has one and a stem with a vowel before it."""
+    for ending in sorted(_POSSESSIVE_AFTER_VOWEL + _POSSESSIVE_AFTER_CONSONANT, key=len, reverse=True):
+        stem = word[: -len(ending)]
+        after_vowel = ending in _POSSESSIVE_AFTER_VOWEL
+        if word.endswith(ending) and stem and (stem[-1] in _VOWEL_LETTERS) == after_vowel and _syllables(stem):
+            return ending
+    return ""
 
 
 def _has_verbal_prefix(word: str) -> bool:
