@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,7 @@ def test_rebuild_replaces_the_package_whole(tmp_path: Path) -> None:
     make_episode(tmp_path)
     first = radiokit("build", "episode.yaml", "--out", "out", "--quiet", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
+    assert first.stdout == "" and first.stderr == ""
     package = tmp_path / "out" / "testovaya-seriya-7-2012-10-26"
     stale = package / "stale.txt"
     stale.write_text("from an older build")
@@ -64,7 +66,27 @@ def test_rebuild_replaces_the_package_whole(tmp_path: Path) -> None:
     assert not stale.exists()
     assert (package / "manifest.json").is_file()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [package.name, f"{package.name}.zip"]
-    assert "-23.0 LUFS" in second.stdout
+    header, ru, tg, last = second.stdout.strip().splitlines()
+    assert header.split() == ["duration", "loudness", "true", "peak", "files"]
+    assert ru.split()[:4] == ["ru", ru.split()[1], "-23.0", "LUFS"] and tg.startswith("tg ")
+    assert last.startswith(f"package {Path('out') / package.name}.zip")
+    assert second.stderr == ""  # not a terminal: no progress bar
+
+
+def test_json_summary_and_verbose_commands(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    done = radiokit("build", "episode.yaml", "--out", "out", "--json", "--verbose", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [entry["language"] for entry in summary["languages"]] == ["ru", "tg"]
+    for entry in summary["languages"]:
+        assert abs(entry["integrated_lufs"] + 23.0) <= 0.15
+        assert all((tmp_path / file).is_file() for file in entry["files"])
+        assert entry["programme"] in entry["files"] and len(entry["files"]) == 1 + (6 if entry["language"] == "ru" else 5)
+    assert (tmp_path / summary["package"]).is_file()
+    shown = done.stderr.splitlines()
+    assert any(line.startswith("radiokit.speech: espeak voice ru") and "Президент России" in line for line in shown)
+    assert any(line.startswith("radiokit.ffmpeg: ") and "libmp3lame" in line for line in shown)
 
 
 def test_version_and_help(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import shlex
 import subprocess
 import warnings
 import wave
@@ -23,6 +25,7 @@ with warnings.catch_warnings():
 # 32-bit inside segments: pydub mixes integers, and 16 bits would add audible noise to a quiet bed
 # that the programme gain later raises. The programme gain and measurement work in float.
 SAMPLE_WIDTH = 4
+_log = logging.getLogger("radiokit.ffmpeg")
 _FULL_SCALE = 2.0**31
 
 
@@ -33,9 +36,15 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def log_command(command: list[str]) -> None:
+    """What `radiokit build --verbose` shows: every ffmpeg run, as a shell would take it."""
+    _log.debug("%s", shlex.join(command))
+
+
 def run_ffmpeg(args: list[str], stdin: bytes | None = None) -> bytes:
     """Run the bundled ffmpeg quietly and return stdout; raises subprocess.CalledProcessError on failure."""
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin" if stdin is None else "-y", *args]
+    log_command(command)
     done = subprocess.run(command, input=stdin, capture_output=True, check=False)
     if done.returncode != 0:
         raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
@@ -118,6 +127,7 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
                "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
     frame_bytes = 4 * channels
+    log_command(command)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
         assert process.stdout is not None
         while block := process.stdout.read(block_frames * frame_bytes):
@@ -143,6 +153,7 @@ def probe(path: Path, shown: str | None = None) -> StreamInfo:
     "Stream #0:0: Audio: flac, 22050 Hz, mono, s16" or "... 48000 Hz, 5.1(side), fltp".
     """
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
+    log_command(command)
     text = subprocess.run(command, capture_output=True, check=False).stderr.decode("utf-8", "replace")
     for line in text.splitlines():
         fields = [field.strip() for field in line.split("Audio:", 1)[1].split(",")] if "Audio:" in line else []

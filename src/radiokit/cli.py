@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import click
 
@@ -37,29 +38,65 @@ def cli() -> None:
 @click.option("--offline", is_flag=True, help="Speak online (gtts) voices with espeak-ng instead.")
 @click.option("--force", is_flag=True, help="Deliver a version that misses its slot (target_duration +- tolerance).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, quiet: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar).")
+@click.option("-v", "--verbose", is_flag=True, help="Show what runs: speech engine calls and ffmpeg commands.")
+def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, quiet: bool,
+          as_json: bool, verbose: bool) -> None:
     """Build every language version of SCRIPT into a tagged station package.
 
-    \b
-    Example:
-      radiokit build examples/iwpr-tajikistan-russia/episode.yaml --out build
-    """
-    from radiokit.pipeline import BuildOptions, build as run_build
+    Progress goes to stderr (on a terminal); the summary (duration, slot, loudness, true peak,
+    files per language) to stdout.
 
-    say = (lambda _: None) if quiet else (lambda text: click.echo(text, err=True))
-    report = _run(lambda: run_build(script, BuildOptions(out, allow_outside, offline, force), say))
+    \b
+    Examples:
+      radiokit build examples/iwpr-tajikistan-russia/episode.yaml --out build
+      radiokit build episode.yaml --force          # deliver even if a version misses its slot
+      radiokit build episode.yaml --json > build.json
+    """
+    from radiokit import summary
+    from radiokit.pipeline import BuildOptions
+    from radiokit.pipeline import build as run_build
+
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logging.getLogger("radiokit").addHandler(handler)
+        logging.getLogger("radiokit").setLevel(logging.DEBUG)
+    bar = _ProgressBar() if sys.stderr.isatty() and not (quiet or as_json or verbose) else None
+    try:
+        report = _run(lambda: run_build(script, BuildOptions(out, allow_outside, offline, force), bar))
+    finally:
+        if bar:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_json(report), ensure_ascii=False, indent=2))
+        return
     if quiet:
         return
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
-    for entry in report.languages:
-        slot = ""
-        if report.slot_s is not None:
-            difference = entry.duration_s - report.slot_s
-            slot = f"  slot {clock(report.slot_s)} {'+' if difference >= 0 else '-'}{clock(abs(difference))}"
-        click.echo(f"{entry.language}  {clock(entry.duration_s):>8}{slot}  {entry.integrated_lufs:6.1f} LUFS  "
-                   f"{entry.true_peak_dbtp:5.1f} dBTP  {report.folder / entry.file}")
-    click.echo(f"package  {report.zip_path}  ({report.elapsed_s:.1f} s)")
+    click.echo(summary.table(report))
+
+
+class _ProgressBar:
+    """click's progress bar, one per stage (rendering, mastering) of each language."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        self.close()
+        self._bar = click.progressbar(length=total, label=f"{label:<16}", file=sys.stderr)
+        self._bar.__enter__()
+
+    def advance(self) -> None:
+        if self._bar:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
 @cli.command()

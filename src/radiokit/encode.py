@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import ffmpeg_exe
+from radiokit.audio_io import ffmpeg_exe, log_command
 from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import BuildError
 
@@ -36,11 +36,11 @@ class Encoder:
     def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
         self.path = path
         self._log = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(
-            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
-             "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1",
-             *_codec_args(fmt, bitrate_kbps, channels), str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
+                   "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1",
+                   *_codec_args(fmt, bitrate_kbps, channels), str(path)]
+        log_command(command)
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
 
     def write(self, frames: np.ndarray) -> None:
         assert self._process.stdin is not None

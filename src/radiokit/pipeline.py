@@ -9,12 +9,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from radiokit import __version__, audio_io, bwf, encode, master, package, tag, timeline
 from radiokit.errors import BuildError
 from radiokit.loudness import Loudness
 from radiokit.package import clock
+from radiokit.progress import Progress, Silent
 from radiokit.render import render
 from radiokit.script import Script, Segment, Voice, ascii_text, load_script
 
@@ -50,9 +50,10 @@ class _Version:
     notes: list[str]
 
 
-def build(script_path: Path, options: BuildOptions, say: Callable[[str], None] = lambda _: None) -> BuildReport:
+def build(script_path: Path, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Build every language version of the script into a package under `options.out`."""
     started = time.monotonic()
+    progress = progress or Silent()
     script = load_script(script_path, options.allow_outside)
     if options.offline:
         script = _offline(script)
@@ -67,14 +68,12 @@ def build(script_path: Path, options: BuildOptions, say: Callable[[str], None] =
         work.mkdir()
         versions: list[_Version] = []
         for language in script.languages:
-            say(f"{language}: rendering {len(script.segments_for(language))} segments")
-            versions.append(_render_version(script, language, work / language))
+            versions.append(_render_version(script, language, work / language, progress))
         notes = [note for version in versions for note in version.notes]
         notes += _check_slot(script, versions, options.force)
         entries: list[package.LanguageEntry] = []
         for version in versions:
-            say(f"{version.language}: mastering and encoding")
-            entry, mastering_notes = _deliver_version(script, version, folder)
+            entry, mastering_notes = _deliver_version(script, version, folder, progress)
             entries.append(entry)
             notes += mastering_notes
         for entry in entries:
@@ -102,10 +101,11 @@ def _offline(script: Script) -> Script:
     return dataclasses.replace(script, voices=voices)
 
 
-def _render_version(script: Script, language: str, work: Path) -> _Version:
+def _render_version(script: Script, language: str, work: Path, progress: Progress) -> _Version:
     """Render each segment to a WAV in `work` (one in memory at a time) and lay them on the timeline."""
     work.mkdir()
     segments = script.segments_for(language)
+    progress.start(f"{language}: rendering", len(segments))
     stems = [f"{number:02d}-{segment.id}" for number, segment in enumerate(segments, start=1)]
     wavs, frame_counts, texts, notes = [], [], [], []
     for segment, stem in zip(segments, stems, strict=True):
@@ -116,6 +116,7 @@ def _render_version(script: Script, language: str, work: Path) -> _Version:
         frame_counts.append(int(rendered.audio.frame_count()))
         texts.append(rendered.spoken_text)
         notes += [f"{language}: {note}" for note in rendered.notes]
+        progress.advance()
     rate = script.delivery.sample_rate
     gaps = [segment.gap_s if segment.gap_s is not None else script.delivery.gap_s for segment in segments]
     placed = timeline.place(wavs, frame_counts, gaps, [segment.crossfade_s for segment in segments], rate)
@@ -145,14 +146,17 @@ def _check_slot(script: Script, versions: list[_Version], force: bool) -> list[s
     return [f"{miss}; delivered anyway (--force)" for miss in misses]
 
 
-def _deliver_version(script: Script, version: _Version, folder: Path) -> tuple[package.LanguageEntry, list[str]]:
+def _deliver_version(script: Script, version: _Version, folder: Path,
+                     progress: Progress) -> tuple[package.LanguageEntry, list[str]]:
     """Master, encode, measure and tag one language version."""
     delivery = script.delivery
     rate, channels = delivery.sample_rate, delivery.channels
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
     notes: list[str] = []
+    progress.start(f"{language}: mastering", 1 + len(delivery.formats))
     measured_pcm = master.measure_stream(timeline.stream(placed, channels), rate, channels)
     gain_db = master.programme_gain_db(measured_pcm, delivery.profile.integrated_lufs)
+    progress.advance()
 
     stem = f"{script.programme.slug}-{language}"
     (folder / "segments" / language).mkdir(parents=True)
@@ -171,6 +175,7 @@ def _deliver_version(script: Script, version: _Version, folder: Path) -> tuple[p
                               delivery.bitrate_kbps)
         measured.update(done.measured)
         final_gains_db[fmt] = done.gain_db
+        progress.advance()
         if fmt == "mp3" and done.limited_s:
             notes.append(f"{language}: the limiter held true peaks under {delivery.profile.true_peak_dbtp:.1f} dBTP "
                          f"for {done.limited_s:.1f} s (at most {done.max_limiting_db:.1f} dB)")

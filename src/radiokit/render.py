@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 
 from radiokit import audio_io, tts
 from radiokit.audio_io import AudioSegment
+from radiokit.errors import EngineError
 from radiokit.loudness import measure
 from radiokit.script import Bed, Script, Segment, VoiceOver
 from radiokit.timeline import equal_power_fade_in
@@ -17,6 +19,7 @@ from radiokit.timeline import equal_power_fade_in
 # Segments are leveled this far under the programme target, so that mixing beds and voices in pydub's
 # integers never clips; the programme gain, in float, brings it back (and the limiter guards the peaks).
 HEADROOM_DB = 12.0
+_log = logging.getLogger("radiokit.speech")
 RAMP_MS = 500
 LOOP_CROSSFADE_S = 0.5  # a bed ducks over this long, ending as the voice starts
 VOICEOVER_RAMP_MS = 300
@@ -31,6 +34,15 @@ class Rendered:
 
 def render(script: Script, segment: Segment, language: str) -> Rendered:
     """The audio of `segment` in `language`, at the delivery format, leveled to HEADROOM_DB under the target."""
+    try:
+        return _render(script, segment, language)
+    except EngineError as exc:
+        # A speech engine knows the text, not the script: name the segment, so the producer knows where to act.
+        where = f"{script.path}:{segment.line}: segments[{segment.index}] ({segment.id}): {language}"
+        raise EngineError(f"{where}: {exc}") from None
+
+
+def _render(script: Script, segment: Segment, language: str) -> Rendered:
     renderer = _Renderer(script, language)
     if segment.kind == "speech":
         result = renderer.speech(segment)
@@ -79,6 +91,8 @@ class _Renderer:
 
     def voice(self, speaker: str, text: str) -> AudioSegment:
         voice = self.script.voices[speaker][self.language]
+        _log.debug("%s voice %s (rate %s, pitch %s) speaks %s: %s", voice.engine, voice.voice, voice.rate, voice.pitch,
+                   self.language, text)
         speech = tts.speak(text, self.language, voice, self.script.lexicon.get(self.language, {}))
         return audio_io.from_samples(speech.samples, speech.sample_rate, self.rate, self.channels)
 

@@ -1,0 +1,58 @@
+"""The end of a build as people and scripts read it: a table per language, or the same as JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from radiokit.package import LanguageEntry, clock
+from radiokit.pipeline import BuildReport
+
+
+def _files(report: BuildReport, entry: LanguageEntry) -> list[Path]:
+    """The programme in every format and its segment files."""
+    programmes = sorted(report.folder.glob(f"{Path(entry.file).stem}.*"))
+    return programmes + sorted((report.folder / "segments" / entry.language).iterdir())
+
+
+def _slot(report: BuildReport, entry: LanguageEntry) -> str:
+    if report.slot_s is None:
+        return ""
+    difference = entry.duration_s - report.slot_s
+    return f"{'+' if difference >= 0 else '-'}{clock(abs(difference))}"
+
+
+def table(report: BuildReport) -> str:
+    slot_title = f"slot {clock(report.slot_s)}" if report.slot_s is not None else ""
+    lines = [f"{'':4}{'duration':>9}  {slot_title:>12}  {'loudness':>11}  {'true peak':>10}  files"]
+    for entry in report.languages:
+        files = _files(report, entry)
+        megabytes = sum(path.stat().st_size for path in files) / 1e6
+        lines.append(f"{entry.language:4}{clock(entry.duration_s):>9}  {_slot(report, entry):>12}  "
+                     f"{entry.integrated_lufs:6.1f} LUFS  {entry.true_peak_dbtp:5.1f} dBTP  "
+                     f"{len(files)} files, {megabytes:.1f} MB: {report.folder / entry.file}")
+    lines.append(f"package {report.zip_path} ({report.elapsed_s:.1f} s)")
+    return "\n".join(lines)
+
+
+def as_json(report: BuildReport) -> dict[str, Any]:
+    return {
+        "package": str(report.zip_path),
+        "folder": str(report.folder),
+        "elapsed_s": round(report.elapsed_s, 2),
+        "slot_s": report.slot_s,
+        "notes": list(report.notes),
+        "languages": [
+            {
+                "language": entry.language,
+                "programme": str(report.folder / entry.file),
+                "duration_s": round(entry.duration_s, 3),
+                "slot_difference_s": None if report.slot_s is None else round(entry.duration_s - report.slot_s, 3),
+                "integrated_lufs": round(entry.integrated_lufs, 2),
+                "true_peak_dbtp": round(entry.true_peak_dbtp, 2),
+                "loudness_range_lu": round(entry.loudness_range_lu, 2),
+                "files": [str(path) for path in _files(report, entry)],
+            }
+            for entry in report.languages
+        ],
+    }
