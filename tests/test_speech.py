@@ -116,3 +116,76 @@ def test_russian_voice_spells_tajik_letters_but_radiokit_does_not() -> None:
     ours = speak("Ҷумҳурии Тоҷикистон", "tg", Voice("espeak", "tg"), {})
     assert seconds(ours) < seconds(naive) * 0.6
     assert seconds(ours) > 0.8
+
+
+def say(*args: str) -> tuple[int, str, str]:
+    """Run `radiokit say` in-process: exit status, stdout, stderr."""
+    import inspect
+
+    from click.testing import CliRunner
+
+    from radiokit.cli import cli
+
+    # click 8.1 mixes stderr into stdout unless told not to; 8.2 always keeps them apart and has no such option.
+    apart = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters else {}
+    result = CliRunner(**apart).invoke(cli, ["say", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_say_prints_the_text_as_it_will_be_spoken() -> None:
+    status, out, _ = say("--lang", "tg", "--text-only", "Дивизияи 201-уми Русия соли 2014, 20%")
+    assert (status, out) == (0, "Дивизияи дусаду якуми Русия соли ду ҳазору чордаҳ, бист фоиз\n")
+
+
+def test_say_prints_what_espeak_says() -> None:
+    status, out, _ = say("--lang", "ru", "--ipa", "Абдулл+о")
+    assert (status, out) == (0, "abduɭɭˈo\n")
+    status, out, _ = say("--lang", "tg", "--phonemes", "--ipa", "Тоҷикистон")
+    assert (status, out) == (0, "tAdZikist'An\ntɑdʒikistˈɑn\n")
+
+
+def test_say_writes_the_audio(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import wave
+
+    target = tmp_path / "line.wav"
+    status, _, err = say("--lang", "tg", "--voice", "tg+f2", "-o", str(target), "Салом, шунавандагони азиз!")
+    assert status == 0 and str(target) in err
+    with wave.open(str(target)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+        rate = wav.getframerate()
+    assert 1.0 < len(samples) / rate < 4.0
+    assert np.abs(samples).max() > 5000
+    assert [p.name for p in tmp_path.iterdir()] == ["line.wav"]  # no temporary file left behind
+
+
+def test_say_takes_the_voice_and_lexicon_from_a_script(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "episode.yaml"
+    script.write_text(
+        "format: radiokit/1\n"
+        "programme: {series: Test, title: Test}\n"
+        "languages: [tg]\n"
+        "voices:\n"
+        "  host: {tg: {engine: espeak, voice: tg, rate: 150}}\n"
+        "lexicon:\n"
+        "  tg: {CASA: Каса}\n"
+        "segments:\n"
+        "  - {id: news, speaker: host, text: {tg: Салом}}\n", encoding="utf-8")
+    status, out, _ = say("--lang", "tg", "--script", str(script), "--speaker", "host", "--text-only", "CASA-1000")
+    assert (status, out) == (0, "Каса-ҳазор\n")
+    status, _, err = say("--lang", "tg", "--script", str(script), "--speaker", "guest", "--text-only", "x")
+    assert status == 2 and err == f"error: {script}: no speaker 'guest' speaks 'tg': choose one of host\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lang", "tg", "Салом"], "choose what to audition"),
+        (["--lang", "tg", "--engine", "gtts", "--text-only", "Салом"], "gtts cannot speak 'tg'"),
+        (["--lang", "ru", "--voice", "ru+zz", "--text-only", "Привет"], "espeak-ng has no variant 'zz'"),
+        (["--lang", "ru", "--speaker", "host", "--text-only", "Привет"], "--speaker needs --script"),
+    ],
+)
+def test_say_refuses_bad_requests_in_one_line(args: list[str], message: str) -> None:
+    status, out, err = say(*args)
+    assert status == 2 and out == "" and message in err and "Traceback" not in err

@@ -155,6 +155,46 @@ def _figure(value: object, unit: str) -> str:
     return f"{value:.1f} {unit}" if isinstance(value, float) else f"-inf {unit}"
 
 
+@cli.command()
+@click.argument("text")
+@click.option("--lang", "language", type=click.Choice(["ru", "tg"]), required=True, help="The line's language.")
+@click.option("--voice", help="espeak-ng voice, with a variant if you like: ru, ru+m3, tg+f2 (default: the language).")
+@click.option("--engine", type=click.Choice(["espeak", "gtts"]), default="espeak", show_default=True,
+              help="Speech engine for --voice (gtts is online and speaks Russian only).")
+@click.option("--script", "script", type=click.Path(path_type=Path),
+              help="Take the voice and the lexicon from this script (with --speaker).")
+@click.option("--speaker", help="With --script: the speaker whose voice reads the line.")
+@click.option("--offline", is_flag=True, help="Speak an online (gtts) voice with espeak-ng instead.")
+@click.option("--text-only", is_flag=True, help="Print the text exactly as it will be spoken (lexicon, numbers).")
+@click.option("--phonemes", is_flag=True, help="Print espeak-ng's phonemes for the line.")
+@click.option("--ipa", is_flag=True, help="Print the line's pronunciation in IPA.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Write the speech to this WAV file.")
+def say(text: str, language: str, voice: str | None, engine: str, script: Path | None, speaker: str | None,
+        offline: bool, text_only: bool, phonemes: bool, ipa: bool, out: Path | None) -> None:
+    """Speak TEXT as a build would, to audition respellings, stress marks and numbers.
+
+    \b
+    Examples:
+      radiokit say --lang tg --text-only "Дивизияи 201-уми Русия"
+      radiokit say --lang ru --ipa "Абдулл+о"
+      radiokit say --lang tg --script episode.yaml --speaker host -o line.wav "CASA-1000"
+    """
+    from radiokit.tts import audition
+
+    if not (text_only or phonemes or ipa or out):
+        raise click.UsageError("choose what to audition: --out FILE.wav, --text-only, --phonemes or --ipa")
+    line = _run(lambda: audition.line(text, language, voice, engine, script, speaker, offline))
+    if text_only:
+        click.echo(_run(lambda: line.spoken))
+    if phonemes:
+        click.echo(_run(lambda: audition.phonemes(line)))
+    if ipa:
+        click.echo(_run(lambda: audition.phonemes(line, ipa=True)))
+    if out is not None:
+        seconds = _run(lambda: audition.write_wav(line, out))
+        click.echo(f"{out}  {seconds:.1f} s", err=True)
+
+
 T = TypeVar("T")
 
 

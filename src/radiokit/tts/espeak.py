@@ -73,8 +73,7 @@ class _Library:
         return 0
 
     def synth(self, text: str, voice: str, rate: int, pitch: int, volume: int, phonemes: bool) -> np.ndarray:
-        if self.lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-            raise EngineError(f"espeak-ng has no voice {voice!r}")
+        _set_voice(self.lib, voice)
         for param, value in ((_PARAM_RATE, rate), (_PARAM_PITCH, pitch), (_PARAM_VOLUME, volume)):
             self.lib.espeak_SetParameter(param, value, 0)
         self._chunks = []
@@ -87,8 +86,7 @@ class _Library:
         return np.concatenate(self._chunks).astype(np.int16)
 
     def phonemes(self, text: str, voice: str, ipa: bool, separator: str) -> str:
-        if self.lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-            raise EngineError(f"espeak-ng has no voice {voice!r}")
+        _set_voice(self.lib, voice)
         buffer = ctypes.c_char_p(text.encode("utf-8"))
         pointer = ctypes.pointer(buffer)
         parts: list[str] = []
@@ -115,6 +113,12 @@ class _Library:
             return " ".join(path.read_text("utf-8").split())
 
 
+def _set_voice(lib: Any, voice: str) -> None:
+    if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
+        raise EngineError(f"espeak-ng has no voice {voice!r}: use the language (ru, or fa for Tajik), "
+                          "with a variant if you like (ru+m3)")
+
+
 _library: _Library | None = None
 
 
@@ -135,6 +139,13 @@ def synthesize(text: str, voice: str, rate: int = 175, pitch: int = 50, volume: 
         lib = _lib()
         samples = lib.synth(text, voice, rate, pitch, volume, phonemes)
         return Speech(samples=samples, sample_rate=lib.sample_rate)
+
+
+def variant_exists(variant: str) -> bool:
+    """Whether espeak-ng's data has the voice variant (m3, f2, ...) that a voice name like ru+m3 asks for."""
+    import espeakng_loader
+
+    return (Path(espeakng_loader.get_data_path()) / "voices" / "!v" / variant).is_file()
 
 
 def text_to_phonemes(text: str, voice: str, ipa: bool = False, separator: str = "") -> str:

@@ -62,7 +62,7 @@ def _chunks(text: str) -> list[str]:
     for sentence in re.split(r"(?<=[.!?…])\s+", text.strip()):
         if chunks and len(chunks[-1]) + 1 + len(sentence) <= _CHUNK_CHARS:
             chunks[-1] += " " + sentence
-        elif sentence.strip(" .,!?…-—"):
+        elif re.search(r"\w", sentence):  # gTTS refuses a chunk of punctuation alone
             chunks.append(sentence)
     return chunks
 
