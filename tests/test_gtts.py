@@ -163,7 +163,7 @@ def _use_proxy(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
 @pytest.fixture
 def google(tls_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGoogle]:
     proxy = _Proxy(tls_context)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     _use_proxy(monkeypatch, proxy.fake.port)
     try:

@@ -93,6 +93,7 @@ def test_tajik_ordinals_take_um_after_a_consonant_and_yum_after_a_vowel(number: 
         ("синфи Х", "синфи даҳум"),  # written with the Cyrillic Х too
         ("007", "сифр сифр ҳафт"),  # a code, digit by digit
         ("CASA-1000", "CASA-ҳазор"),
+        ("10км ва CASA1000", "даҳ километр ва CASA ҳазор"),  # digits against letters become words of their own
     ],
 )
 def test_tajik_numbers_in_text(written: str, spoken: str) -> None:

@@ -102,7 +102,11 @@ def _number(match: re.Match[str]) -> str:
     if match["after"]:
         signs.append(_SIGNS_AFTER[match["after"]])
     words = " ".join([words, *signs])
-    return with_suffix(words, suffix.lower()) if suffix else words
+    if suffix:
+        words = with_suffix(words, suffix.lower())
+    # Digits written against a word (10км, CASA1000) become words of their own.
+    before, after = match.string[match.start() - 1 : match.start()], match.string[match.end() : match.end() + 1]
+    return (" " if before.isalpha() else "") + words + (" " if after.isalpha() else "")
 
 
 def _roman(match: re.Match[str]) -> str:
