@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -79,6 +80,14 @@ segments:
     languages: [ru]
     music: audio/jingle.mp3
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Builds run through the CLI cache into a folder of the test session's, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["RADIOKIT_CACHE"] = str(folder)
+    return folder
 
 
 def make_episode(folder: Path) -> Path:

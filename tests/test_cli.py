@@ -75,7 +75,7 @@ def test_rebuild_replaces_the_package_whole(tmp_path: Path) -> None:
 
 def test_json_summary_and_verbose_commands(tmp_path: Path) -> None:
     make_episode(tmp_path)
-    done = radiokit("build", "episode.yaml", "--out", "out", "--json", "--verbose", cwd=tmp_path)
+    done = radiokit("build", "episode.yaml", "--out", "out", "--json", "--verbose", "--cache", "cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert [entry["language"] for entry in summary["languages"]] == ["ru", "tg"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -12,7 +13,10 @@ from typing import Any, Callable, TypeVar
 import click
 
 from radiokit import __version__
+from radiokit.cache import DEFAULT_MAX_BYTES, Cache
+from radiokit.cache import default_folder as default_cache_folder
 from radiokit.errors import RadiokitError
+from radiokit.progress import show_log
 from radiokit.loudness import Loudness
 from radiokit.package import clock
 
@@ -37,11 +41,19 @@ def cli() -> None:
               help="A folder outside the script's own from which the script may take files (repeatable).")
 @click.option("--offline", is_flag=True, help="Speak online (gtts) voices with espeak-ng instead.")
 @click.option("--force", is_flag=True, help="Deliver a version that misses its slot (target_duration +- tolerance).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
+              help="Segments rendered at once, and languages mastered at once.")
+@click.option("--cache", "cache_folder", type=click.Path(path_type=Path), default=None,
+              help="Cache folder [default: $RADIOKIT_CACHE or ~/.cache/radiokit].")
+@click.option("--no-cache", is_flag=True, help="Render and encode everything afresh; keep nothing.")
+@click.option("--cache-max", type=click.IntRange(min=0), default=DEFAULT_MAX_BYTES // 2**20, show_default=True,
+              help="Largest cache size in MiB; least recently used entries are removed beyond it.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what runs: speech engine calls and ffmpeg commands.")
-def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, quiet: bool,
-          as_json: bool, verbose: bool) -> None:
+def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, jobs: int,
+          cache_folder: Path | None, no_cache: bool, cache_max: int, quiet: bool, as_json: bool,
+          verbose: bool) -> None:
     """Build every language version of SCRIPT into a tagged station package.
 
     Progress goes to stderr (on a terminal); the summary (duration, slot, loudness, true peak,
@@ -58,13 +70,12 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
     from radiokit.pipeline import build as run_build
 
     if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        logging.getLogger("radiokit").addHandler(handler)
-        logging.getLogger("radiokit").setLevel(logging.DEBUG)
+        show_log(logging.DEBUG)
     bar = _ProgressBar() if sys.stderr.isatty() and not (quiet or as_json or verbose) else None
     try:
-        report = _run(lambda: run_build(script, BuildOptions(out, allow_outside, offline, force), bar))
+        options = BuildOptions(out, allow_outside, offline, force, jobs,
+                               None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20)
+        report = _run(lambda: run_build(script, options, bar))
     finally:
         if bar:
             bar.close()
@@ -193,6 +204,26 @@ def say(text: str, language: str, voice: str | None, engine: str, script: Path |
     if out is not None:
         seconds = _run(lambda: audition.write_wav(line, out))
         click.echo(f"{out}  {seconds:.1f} s", err=True)
+
+
+@cli.group()
+def cache() -> None:
+    """The cache of rendered segments and delivered versions that makes rebuilds fast."""
+
+
+@cache.command("clear")
+@click.option("--cache", "cache_folder", type=click.Path(path_type=Path), default=None,
+              help="Cache folder [default: $RADIOKIT_CACHE or ~/.cache/radiokit].")
+def cache_clear(cache_folder: Path | None) -> None:
+    """Empty the cache.
+
+    \b
+    Example:
+      radiokit cache clear
+    """
+    folder = cache_folder or default_cache_folder()
+    freed = Cache(folder).clear()
+    click.echo(f"cleared {folder} ({freed / 2**20:.1f} MiB)")
 
 
 T = TypeVar("T")

@@ -92,21 +92,22 @@ def deliver(placed: Sequence[Placed], programme: Output, segments: Sequence[Outp
     Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (a few
     tenths of a LU on bright music), and its reconstruction filter can raise true peaks, so each
     format gets its own gain, the limiter starts with a margin under the ceiling, and only the
-    figures of the decoded files count. The programme file is settled first; the segment files are
-    then cut from the same master in one more pass.
+    figures of the decoded files count. The programme and its segment files are encoded in one pass
+    (each encoder on its own core); the segment files are measured once the programme passes.
     """
     ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
     for attempt in range(1, MAX_ATTEMPTS + 1):
         limiter = TruePeakLimiter(sample_rate, channels, ceiling)
-        encode_outputs(mastered(placed, channels, gain_db, limiter), [programme], sample_rate, channels, bitrate_kbps)
+        encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *segments], sample_rate, channels,
+                       bitrate_kbps)
         measured = {programme.path: measure_file(programme.path, sample_rate, channels)}
         lufs = measured[programme.path].integrated_lufs
         if not np.isfinite(lufs):
             raise BuildError(f"{programme.path.name} is silent after encoding: check that the segments have audio")
         overshoot = measured[programme.path].true_peak_dbtp - target.true_peak_dbtp
         if abs(target.integrated_lufs - lufs) <= LOUDNESS_TOLERANCE_LU and overshoot <= 0.0:
-            measured.update(_encode_segments(placed, segments, gain_db, ceiling, sample_rate, channels, bitrate_kbps))
+            measured.update(measure_files([output.path for output in segments], sample_rate, channels))
             overshoot = max(m.true_peak_dbtp for m in measured.values()) - target.true_peak_dbtp
             if overshoot <= 0.0:
                 return Delivered(gain_db, ceiling, attempt, limiter.attenuated_frames / sample_rate,
@@ -119,11 +120,9 @@ def deliver(placed: Sequence[Placed], programme: Output, segments: Sequence[Outp
     raise BuildError(_failure(programme.path, measured, target))
 
 
-def _encode_segments(placed: Sequence[Placed], segments: Sequence[Output], gain_db: float, ceiling_dbtp: float,
-                     sample_rate: int, channels: int, bitrate_kbps: int) -> dict[Path, Loudness]:
-    limiter = TruePeakLimiter(sample_rate, channels, ceiling_dbtp)
-    encode_outputs(mastered(placed, channels, gain_db, limiter), segments, sample_rate, channels, bitrate_kbps)
-    paths = [output.path for output in segments]
+def measure_files(paths: Sequence[Path], sample_rate: int, channels: int) -> dict[Path, Loudness]:
+    """Decode and measure files side by side: ffmpeg decodes in its own process and the meter's
+    filters release the GIL, so threads use every core."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return dict(zip(paths, pool.map(lambda path: measure_file(path, sample_rate, channels), paths)))
 

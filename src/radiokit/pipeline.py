@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import multiprocessing
+import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from radiokit import __version__, audio_io, bwf, encode, master, package, tag, timeline
+from radiokit import __version__, audio_io, bwf, cache, encode, master, package, tag, timeline
+from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.errors import BuildError
 from radiokit.loudness import Loudness
 from radiokit.package import clock
-from radiokit.progress import Progress, Silent
+from radiokit.progress import Progress, Silent, show_log
 from radiokit.render import render
 from radiokit.script import Script, Segment, Voice, ascii_text, load_script
 
@@ -25,6 +30,9 @@ class BuildOptions:
     allow_outside: tuple[Path, ...] = ()
     offline: bool = False  # speak gtts voices with espeak instead of going online
     force: bool = False  # deliver even when a version misses its slot
+    jobs: int = os.cpu_count() or 1  # processes that render segments, and languages mastered at once
+    cache: Path | None = None  # where rendered segments and delivered versions are kept; None: no cache
+    cache_max_bytes: int = DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class _Version:
     placed: list[timeline.Placed]
     texts: list[str]  # as spoken, per segment
     notes: list[str]
+    key: str | None  # cache key of the delivered version
 
 
 def build(script_path: Path, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
@@ -66,16 +75,18 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         folder.mkdir()
         work = staging / "work"
         work.mkdir()
-        versions: list[_Version] = []
-        for language in script.languages:
-            versions.append(_render_version(script, language, work / language, progress))
+        store = Cache(options.cache, options.cache_max_bytes) if options.cache else None
+        versions = _render_versions(script, work, store, options.jobs, progress)
         notes = [note for version in versions for note in version.notes]
         notes += _check_slot(script, versions, options.force)
-        entries: list[package.LanguageEntry] = []
-        for version in versions:
-            entry, mastering_notes = _deliver_version(script, version, folder, progress)
-            entries.append(entry)
-            notes += mastering_notes
+        # The languages are mastered side by side: each is mostly ffmpeg processes and numpy.
+        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(versions)))) as pool:
+            delivered = list(pool.map(lambda version: _deliver_version(script, version, folder, store, progress),
+                                      versions))
+        entries = [entry for entry, _ in delivered]
+        notes += [note for _, version_notes in delivered for note in version_notes]
+        if store:
+            store.evict()
         for entry in entries:
             package.write_transcript(folder, script, entry)
         package.write_rundown(folder, script, entries)
@@ -101,30 +112,93 @@ def _offline(script: Script) -> Script:
     return dataclasses.replace(script, voices=voices)
 
 
-def _render_version(script: Script, language: str, work: Path, progress: Progress) -> _Version:
-    """Render each segment to a WAV in `work` (one in memory at a time) and lay them on the timeline."""
-    work.mkdir()
+@dataclass(frozen=True)
+class _Job:
+    language: str
+    number: int
+    segment: Segment
+    key: str | None  # cache key
+    wav: Path
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    wav: Path
+    frames: int
+    text: str
+    notes: tuple[str, ...]
+
+
+def _render_job(script: Script, job: _Job) -> _Rendered:
+    """One segment to a WAV; runs in a worker process, so only paths and text travel back."""
+    rendered = render(script, job.segment, job.language)
+    audio_io.write_wav(job.wav, rendered.audio)
+    return _Rendered(job.wav, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes)
+
+
+def _render_versions(script: Script, work: Path, store: Cache | None, jobs: int,
+                     progress: Progress) -> list[_Version]:
+    """Every segment of every language to a WAV (from the cache where it can), laid out on timelines."""
+    done: dict[tuple[str, int], _Rendered] = {}
+    pending: list[_Job] = []
+    for language in script.languages:
+        (work / language).mkdir()
+        for number, segment in enumerate(script.segments_for(language), start=1):
+            key = cache.segment_key(script, segment, language) if store else None
+            hit = store.load("segments", key) if store and key else None
+            if hit:
+                entry, data = hit
+                done[language, number] = _Rendered(entry / "audio.wav", data["frames"], data["text"],
+                                                   tuple(data["notes"]))
+            else:
+                pending.append(_Job(language, number, segment, key, work / language / f"{number:02d}-{segment.id}.wav"))
+    progress.start("rendering", len(pending))
+    for job, rendered in zip(pending, _run_jobs(script, pending, jobs, progress), strict=True):
+        done[job.language, job.number] = rendered
+        if store and job.key:
+            store.store("segments", job.key, {"audio.wav": rendered.wav},
+                        {"frames": rendered.frames, "text": rendered.text, "notes": list(rendered.notes)})
+    return [_lay_out(script, language, done, store) for language in script.languages]
+
+
+def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress) -> list[_Rendered]:
+    if jobs <= 1 or len(pending) <= 1:
+        results = []
+        for job in pending:
+            results.append(_render_job(script, job))
+            progress.advance()
+        return results
+    # Separate processes: pydub and the espeak-ng library hold the GIL. Spawned rather than forked, so a
+    # worker starts clean whatever threads the caller runs.
+    context = multiprocessing.get_context("spawn")
+    level = logging.getLogger("radiokit").getEffectiveLevel()
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=show_log,
+                             initargs=(level,)) as pool:
+        futures = [pool.submit(_render_job, script, job) for job in pending]
+        for future in as_completed(futures):
+            future.result()  # a failed segment stops the build now, with its own error
+            progress.advance()
+        return [future.result() for future in futures]
+
+
+def _lay_out(script: Script, language: str, done: dict[tuple[str, int], _Rendered], store: Cache | None) -> _Version:
     segments = script.segments_for(language)
-    progress.start(f"{language}: rendering", len(segments))
-    stems = [f"{number:02d}-{segment.id}" for number, segment in enumerate(segments, start=1)]
-    wavs, frame_counts, texts, notes = [], [], [], []
-    for segment, stem in zip(segments, stems, strict=True):
-        rendered = render(script, segment, language)
-        wav = work / f"{stem}.wav"
-        audio_io.write_wav(wav, rendered.audio)
-        wavs.append(wav)
-        frame_counts.append(int(rendered.audio.frame_count()))
-        texts.append(rendered.spoken_text)
-        notes += [f"{language}: {note}" for note in rendered.notes]
-        progress.advance()
+    rendered = [done[language, number] for number in range(1, len(segments) + 1)]
     rate = script.delivery.sample_rate
     gaps = [segment.gap_s if segment.gap_s is not None else script.delivery.gap_s for segment in segments]
-    placed = timeline.place(wavs, frame_counts, gaps, [segment.crossfade_s for segment in segments], rate)
+    crossfades = [segment.crossfade_s for segment in segments]
+    placed = timeline.place([r.wav for r in rendered], [r.frames for r in rendered], gaps, crossfades, rate)
+    notes = [f"{language}: {note}" for r in rendered for note in r.notes]
     for segment, item in zip(segments, placed, strict=True):
         if segment.crossfade_s and item.crossfade_frames < round(segment.crossfade_s * rate):
             notes.append(f"{language}: {segment.id}: crossfade shortened to {item.crossfade_frames / rate:.2f} s "
                          "to fit the segments it joins")
-    return _Version(language, segments, stems, placed, texts, notes)
+    stems = [f"{number:02d}-{segment.id}" for number, segment in enumerate(segments, start=1)]
+    key = None
+    if store:
+        keys = [cache.segment_key(script, segment, language) for segment in segments]
+        key = cache.version_key(script, language, keys, [stems, gaps, crossfades])
+    return _Version(language, segments, stems, placed, [r.text for r in rendered], notes, key)
 
 
 def _check_slot(script: Script, versions: list[_Version], force: bool) -> list[str]:
@@ -146,9 +220,41 @@ def _check_slot(script: Script, versions: list[_Version], force: bool) -> list[s
     return [f"{miss}; delivered anyway (--force)" for miss in misses]
 
 
-def _deliver_version(script: Script, version: _Version, folder: Path,
+def _deliver_version(script: Script, version: _Version, folder: Path, store: Cache | None,
                      progress: Progress) -> tuple[package.LanguageEntry, list[str]]:
-    """Master, encode, measure and tag one language version."""
+    """Master, encode and measure one language version (or take it from the cache), then tag it."""
+    language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
+    rate = script.delivery.sample_rate
+    stem = f"{script.programme.slug}-{language}"
+    (folder / "segments" / language).mkdir(parents=True)
+    hit = store.load("versions", version.key) if store and version.key else None
+    if hit:
+        measured, gain_db, notes = _unpack_version(hit, folder)
+    else:
+        measured, gain_db, notes = _master_version(script, version, folder, stem, progress)
+        if store and version.key:
+            _pack_version(store, version.key, folder, measured, gain_db, notes)
+
+    entries: list[package.SegmentEntry] = []
+    for number, (segment, name, item, text) in enumerate(zip(segments, stems, placed, version.texts, strict=True),
+                                                         start=1):
+        entries.append(package.SegmentEntry(
+            index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
+            start_s=item.start_frame / rate, duration_s=item.frames / rate, text=text,
+            clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
+            integrated_lufs=measured[folder / "segments" / language / f"{name}.mp3"].integrated_lufs))
+    final = measured[folder / f"{stem}.mp3"]
+    entry = package.LanguageEntry(
+        language=language, file=f"{stem}.mp3", duration_s=final.duration_s,
+        integrated_lufs=final.integrated_lufs, true_peak_dbtp=final.true_peak_dbtp,
+        loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries))
+    tag.tag_language(script, language, folder, entry)
+    return entry, notes
+
+
+def _master_version(script: Script, version: _Version, folder: Path, stem: str,
+                    progress: Progress) -> tuple[dict[Path, Loudness], float, list[str]]:
+    """Every delivered file of one language, untagged, with what each measures after encoding."""
     delivery = script.delivery
     rate, channels = delivery.sample_rate, delivery.channels
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
@@ -157,9 +263,6 @@ def _deliver_version(script: Script, version: _Version, folder: Path,
     measured_pcm = master.measure_stream(timeline.stream(placed, channels), rate, channels)
     gain_db = master.programme_gain_db(measured_pcm, delivery.profile.integrated_lufs)
     progress.advance()
-
-    stem = f"{script.programme.slug}-{language}"
-    (folder / "segments" / language).mkdir(parents=True)
     created = dt.datetime.now()
     measured: dict[Path, Loudness] = {}
     final_gains_db: dict[str, float] = {}
@@ -182,22 +285,25 @@ def _deliver_version(script: Script, version: _Version, folder: Path,
     for path, loudness in measured.items():
         if path.suffix == ".wav":
             bwf.write_loudness(path, loudness)
+    return measured, final_gains_db["mp3"], notes
 
-    entries: list[package.SegmentEntry] = []
-    for number, (segment, name, item, text) in enumerate(zip(segments, stems, placed, version.texts, strict=True),
-                                                         start=1):
-        entries.append(package.SegmentEntry(
-            index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
-            start_s=item.start_frame / rate, duration_s=item.frames / rate, text=text,
-            clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
-            integrated_lufs=measured[folder / "segments" / language / f"{name}.mp3"].integrated_lufs))
-    final = measured[folder / f"{stem}.mp3"]
-    entry = package.LanguageEntry(
-        language=language, file=f"{stem}.mp3", duration_s=final.duration_s,
-        integrated_lufs=final.integrated_lufs, true_peak_dbtp=final.true_peak_dbtp,
-        loudness_range_lu=final.loudness_range_lu, gain_db=final_gains_db["mp3"], segments=tuple(entries))
-    tag.tag_language(script, language, folder, entry)
-    return entry, notes
+
+def _pack_version(store: Cache, key: str, folder: Path, measured: dict[Path, Loudness], gain_db: float,
+                  notes: list[str]) -> None:
+    """Keep the untagged files and their figures; tags are written fresh on every build."""
+    names = {path.relative_to(folder).as_posix().replace("/", "__"): path for path in measured}
+    figures = {name: dataclasses.astuple(measured[path]) for name, path in names.items()}
+    store.store("versions", key, names, {"measured": figures, "gain_db": gain_db, "notes": notes})
+
+
+def _unpack_version(hit: tuple[Path, dict], folder: Path) -> tuple[dict[Path, Loudness], float, list[str]]:
+    entry, data = hit
+    measured = {}
+    for name, figures in data["measured"].items():
+        path = folder / name.replace("__", "/")
+        shutil.copyfile(entry / name, path)
+        measured[path] = Loudness(*figures)
+    return measured, data["gain_db"], data["notes"]
 
 
 def _bext(script: Script, title: str, reference: str, created: dt.datetime) -> bwf.BextInfo:

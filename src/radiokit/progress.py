@@ -1,10 +1,12 @@
-"""How the library tells its caller what it is doing: stages with a known number of steps.
+"""How the library tells its caller what it is doing: stages with a known number of steps, and a log.
 
-The pipeline only calls these methods; the CLI decides whether they become a progress bar.
+The pipeline only calls these; the CLI decides whether they become a progress bar and a log on stderr.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Protocol
 
 
@@ -22,3 +24,16 @@ class Silent:
 
     def advance(self) -> None:
         pass
+
+
+LOG_FORMAT = "%(name)s: %(message)s"
+
+
+def show_log(level: int) -> None:
+    """Send radiokit's log (engine calls, ffmpeg commands) to stderr at `level`; also run in worker processes."""
+    logger = logging.getLogger("radiokit")
+    if level < logging.WARNING and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        logger.addHandler(handler)
+    logger.setLevel(level)

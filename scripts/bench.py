@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Benchmark radiokit against the usual ways of making a long programme, side by side in one run.
+
+    python scripts/bench.py                      # everything (about half an hour on 2 cores)
+    python scripts/bench.py --only radiokit-120 --only floor-120
+    python scripts/bench.py --minutes 10         # a quicker, shorter run
+
+Contenders, each run as a child process whose whole process tree is sampled for memory (RSS):
+
+    radiokit-120, radiokit-600   `radiokit build` of a one-language programme of N trimmed clips
+                                 with 0.4 s gaps: segment files, loudness, limiter, tags, package
+    radiokit-180min              the 120-clip programme three times over (memory must not grow)
+    floor-120                    one ffmpeg run: decode every clip, concatenate, encode once (no loudness work)
+    loudnorm-120                 the same with ffmpeg's two-pass `loudnorm` (measure, then normalize)
+    pydub-120, pydub-600         the usual pydub loop: `programme += clip + gap`, then export
+    example-cold, example-rebuild, example-edit
+                                 the bundled bilingual example: empty cache, nothing changed, one segment edited
+
+Source material: N clips of 48 kHz stereo MP3 (192 kbps), speech-like (noise shaped into syllables
+over a voiced tone), generated once into the work folder and reused; each is trimmed by 0.25 s at
+both ends. Output everywhere: 44.1 kHz stereo MP3 at 128 kbps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "iwpr-tajikistan-russia"
+RATE = 48000
+TRIM_S = 0.25
+GAP_S = 0.4
+
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+# --- material -------------------------------------------------------------------------------------
+
+def speech_like(seconds: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = round(seconds * RATE)
+    t = np.arange(n) / RATE
+    pitch = 110 + 30 * np.sin(2 * np.pi * 0.3 * t + seed)
+    voiced = np.sin(2 * np.pi * np.cumsum(pitch) / RATE) * 0.3
+    noise = np.convolve(rng.standard_normal(n), np.ones(8) / 8, mode="same") * 0.2
+    syllables = np.clip(np.sin(2 * np.pi * 2.2 * t + rng.uniform(0, 6)), 0, None) ** 1.5
+    mono = (voiced + noise) * syllables * rng.uniform(0.2, 0.6)
+    return np.stack([mono, mono * 0.9], axis=1).astype(np.float32)
+
+
+def make_clips(folder: Path, count: int, minutes: float) -> list[Path]:
+    """`count` MP3 clips whose trimmed lengths and gaps add up to `minutes`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clip_s = minutes * 60 / count - GAP_S + 2 * TRIM_S
+    paths = []
+    for number in range(count):
+        path = folder / f"clip-{number:04d}.mp3"
+        paths.append(path)
+        if path.exists():
+            continue
+        audio = speech_like(clip_s, seed=number)
+        subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(RATE),
+                        "-ac", "2", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "192k", str(path)],
+                       input=audio.tobytes(), check=True)
+    return paths
+
+
+def clip_seconds(path: Path) -> float:
+    probe = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path), "-f", "null", "-"], capture_output=True,
+                           text=True).stderr
+    stamp = probe.rsplit("time=", 1)[1].split()[0]
+    hours, minutes, seconds = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def write_script(folder: Path, clips: list[Path], repeat: int = 1) -> Path:
+    end = clip_seconds(clips[0]) - TRIM_S
+    lines = ["format: radiokit/1", "programme:", f"  series: Bench {len(clips) * repeat}", "  title: {ru: Bench}",
+             "languages: [ru]", "delivery:", f"  gap: {GAP_S}", "segments:"]
+    for round_ in range(repeat):
+        for number, clip in enumerate(clips):
+            lines += [f"  - id: c{round_}-{number}", f"    clip: {clip.relative_to(folder).as_posix()}",
+                      "    clip_language: ru", f"    trim: {{start: {TRIM_S}, end: {end:.3f}}}"]
+    script = folder / f"bench-{len(clips)}x{repeat}.yaml"
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return script
+
+
+# --- contenders -----------------------------------------------------------------------------------
+
+def floor_command(clips: list[Path], out: Path, filters: str = "", output: list[str] | None = None) -> list[str]:
+    """One ffmpeg: every clip trimmed, gaps between, concatenated, resampled, encoded once."""
+    end = clip_seconds(clips[0]) - TRIM_S
+    inputs: list[str] = []
+    graph = []
+    for number, clip in enumerate(clips):
+        inputs += ["-ss", str(TRIM_S), "-to", f"{end:.3f}", "-i", str(clip)]
+        pad = f",apad=pad_dur={GAP_S}" if number < len(clips) - 1 else ""
+        graph.append(f"[{number}:a]aresample=44100{pad}[a{number}]")
+    graph.append("".join(f"[a{n}]" for n in range(len(clips))) + f"concat=n={len(clips)}:v=0:a=1{filters}[out]")
+    script = out.with_suffix(".filter")
+    script.write_text(";\n".join(graph), encoding="utf-8")
+    output = output or ["-c:a", "libmp3lame", "-b:a", "128k", str(out)]
+    return [ffmpeg(), "-hide_banner", "-nostats", "-y", *inputs, "-/filter_complex", str(script),
+            "-map", "[out]", *output]
+
+
+def run_loudnorm(clips: list[Path], out: Path) -> None:
+    """ffmpeg's documented two-pass loudnorm: measure, then normalize linearly with the measured values."""
+    measure = floor_command(clips, out, ",loudnorm=I=-23:TP=-1:LRA=20:print_format=json", ["-f", "null", "-"])
+    log = subprocess.run(measure, capture_output=True, text=True, check=True).stderr
+    stats = json.loads(log[log.rindex("{"):log.rindex("}") + 1])
+    second = (f",loudnorm=I=-23:TP=-1:LRA=20:measured_I={stats['input_i']}:measured_TP={stats['input_tp']}"
+              f":measured_LRA={stats['input_lra']}:measured_thresh={stats['input_thresh']}"
+              f":offset={stats['target_offset']}:linear=true,aresample=44100")
+    subprocess.run(floor_command(clips, out, second), check=True, capture_output=True)
+
+
+def run_pydub(clips: list[Path], out: Path) -> None:
+    """What most scripts do: decode each clip, `+=` it onto the programme, export at the end."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydub import AudioSegment
+    AudioSegment.converter = ffmpeg()
+    end_ms = (clip_seconds(clips[0]) - TRIM_S) * 1000
+    programme = AudioSegment.empty()
+    gap = AudioSegment.silent(duration=GAP_S * 1000, frame_rate=44100).set_channels(2)
+    for number, clip in enumerate(clips):
+        raw = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(clip), "-f", "s16le", "-ar",
+                              "44100", "-ac", "2", "pipe:1"], capture_output=True, check=True).stdout
+        audio = AudioSegment(data=raw, sample_width=2, frame_rate=44100, channels=2)
+        programme += audio[TRIM_S * 1000:end_ms]
+        if number < len(clips) - 1:
+            programme += gap
+    programme.export(str(out), format="mp3", bitrate="128k")
+
+
+def run_radiokit(script: Path, out: Path, *extra: str) -> None:
+    subprocess.run([sys.executable, "-m", "radiokit", "build", str(script), "--out", str(out), "--quiet", *extra],
+                   check=True)
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def timed(name: str, args: list[str]) -> dict[str, float | str]:
+    """Run this script with `--run NAME ...` in a child; wall time and peak RSS of its process tree."""
+    started = time.monotonic()
+    child = subprocess.Popen([sys.executable, __file__, "--run", name, *args])
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_bytes(child.pid))
+            time.sleep(0.05)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    status = child.wait()
+    done.set()
+    sampler.join()
+    if status != 0:
+        raise SystemExit(f"{name} failed with status {status}")
+    return {"name": name, "wall_s": time.monotonic() - started, "peak_rss_mb": peak / 1e6}
+
+
+def run_one(name: str, work: Path, minutes: float) -> None:
+    """The body of one contender, in its own process."""
+    clips = {"120": make_clips(work / "clips-120", 120, minutes), "600": make_clips(work / "clips-600", 600, minutes)}
+    kind, _, size = name.partition("-")
+    out = work / "out" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    if kind == "radiokit":
+        repeat = 3 if size == "180min" else 1
+        source = clips["120" if size == "180min" else size]
+        run_radiokit(write_script(work, source, repeat), out, "--cache", str(out / "cache"))
+    elif kind == "floor":
+        subprocess.run(floor_command(clips[size], out / "floor.mp3"), check=True, capture_output=True)
+    elif kind == "loudnorm":
+        run_loudnorm(clips[size], out / "loudnorm.mp3")
+    elif kind == "pydub":
+        run_pydub(clips[size], out / "pydub.mp3")
+    elif kind == "example":
+        example = work / "example"
+        if size == "cold":
+            shutil.rmtree(example, ignore_errors=True)
+            shutil.copytree(EXAMPLE, example)
+            shutil.rmtree(work / "example-cache", ignore_errors=True)
+        elif size == "edit":
+            script = example / "episode.yaml"
+            text = script.read_text(encoding="utf-8")
+            script.write_text(text.replace("Добрый вечер", "Добрый день", 1) if "Добрый вечер" in text
+                              else text.replace("Здравствуйте", "Добрый день", 1), encoding="utf-8")
+        run_radiokit(example / "episode.yaml", work / "example-out", "--cache", str(work / "example-cache"))
+
+
+CONTENDERS = ["floor-120", "radiokit-120", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
+              "pydub-600", "example-cold", "example-rebuild", "example-edit"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/radiokit-bench"), help="material and outputs")
+    parser.add_argument("--minutes", type=float, default=60.0, help="programme length for the clip contenders")
+    parser.add_argument("--only", action="append", choices=CONTENDERS, help="run only these (repeatable)")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        run_one(args.run, args.work, args.minutes)
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"preparing material in {args.work} ...", flush=True)
+    make_clips(args.work / "clips-120", 120, args.minutes)
+    make_clips(args.work / "clips-600", 600, args.minutes)
+    results = {}
+    for name in args.only or CONTENDERS:
+        results[name] = timed(name, ["--work", str(args.work), "--minutes", str(args.minutes)])
+        print(f"{name:<18} {results[name]['wall_s']:8.1f} s  {results[name]['peak_rss_mb']:8.0f} MB", flush=True)
+    print()
+    ratios = [("radiokit-120 / floor-120", "radiokit-120", "floor-120"),
+              ("radiokit-600 / radiokit-120", "radiokit-600", "radiokit-120"),
+              ("loudnorm-120 / floor-120", "loudnorm-120", "floor-120"),
+              ("pydub-120 / radiokit-120", "pydub-120", "radiokit-120"),
+              ("example-rebuild / example-cold", "example-rebuild", "example-cold"),
+              ("example-edit / example-cold", "example-edit", "example-cold")]
+    for label, top, bottom in ratios:
+        if top in results and bottom in results:
+            print(f"{label:<32} {float(results[top]['wall_s']) / float(results[bottom]['wall_s']):6.2f}x")
+    print(json.dumps(list(results.values()), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""A content-addressed cache: rendered segments, and whole delivered language versions.
+
+A key is the sha256 of everything that decides the audio: the script's values as one language hears
+them, the contents of every file they name, the speech engines' versions and the delivery settings.
+So an unchanged segment is never rendered twice, and an unchanged language version is never mastered
+or encoded twice. Entries are written to a temporary name and renamed into place (a build killed
+part-way leaves no entry, not a broken one), carry the sha256 of their files, and are checked on
+every read: a damaged entry is deleted and rebuilt. The cache is bounded; the least recently used
+entries go first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from radiokit import __version__
+from radiokit.script import Script, Segment
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+# Bump when rendering or mastering changes what the same script sounds like within one radiokit version.
+AUDIO_REVISION = 1
+
+
+def default_folder() -> Path:
+    """$RADIOKIT_CACHE, else $XDG_CACHE_HOME/radiokit, else ~/.cache/radiokit."""
+    if os.environ.get("RADIOKIT_CACHE"):
+        return Path(os.environ["RADIOKIT_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "radiokit"
+
+
+def file_digest(path: Path) -> str:
+    return _digest(path, path.stat().st_size, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    """Content hash, remembered for as long as the file's size and modification time stay the same."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _engines() -> dict[str, str]:
+    versions = {}
+    for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "pydub"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "absent"
+    return versions
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values, with each file named by its contents rather than its path."""
+    if isinstance(value, Path):
+        return {"file": file_digest(value)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _key(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(_plain(parts), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def segment_key(script: Script, segment: Segment, language: str) -> str:
+    """What decides one segment's audio in one language: not its id, title, position, gap or crossfade,
+    and not what it says in the other language."""
+    heard = dataclasses.replace(
+        segment, index=0, id="", line=0, title={}, languages=(), gap_s=None, crossfade_s=0.0,
+        text={k: v for k, v in segment.text.items() if k == language},
+        take={k: v for k, v in segment.take.items() if k == language},
+        voiceover=segment.voiceover and dataclasses.replace(
+            segment.voiceover, lines={k: v for k, v in segment.voiceover.lines.items() if k == language}))
+    speakers = {segment.speaker} | {line.speaker for line in (heard.voiceover.lines.values() if heard.voiceover else ())}
+    voices = {name: script.voices[name].get(language) for name in sorted(s for s in speakers if s)}
+    delivery = script.delivery
+    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "engines": _engines(), "language": language,
+                 "segment": heard, "voices": voices, "lexicon": script.lexicon.get(language, {}),
+                 "rate": delivery.sample_rate, "channels": delivery.channels,
+                 "target": delivery.profile.integrated_lufs})
+
+
+def version_key(script: Script, language: str, segment_keys: Sequence[str], layout: Sequence[Any]) -> str:
+    """What decides a delivered language version's audio files: its segments, their layout, the delivery
+    settings, and the titles written into Broadcast Wave headers."""
+    programme = script.programme
+    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "language": language,
+                 "segments": list(segment_keys), "layout": list(layout), "delivery": script.delivery,
+                 "titles": [programme.series, programme.title.get(language, "")]})
+
+
+class Cache:
+    def __init__(self, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+
+    def load(self, kind: str, key: str) -> tuple[Path, dict[str, Any]] | None:
+        """The entry's folder and its data, if present and intact; a damaged entry is removed."""
+        entry = self.folder / kind / key
+        try:
+            data = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
+            intact = all(file_digest(entry / name) == digest for name, digest in data["files"].items())
+        except (OSError, ValueError, KeyError, TypeError):
+            intact, data = False, {}
+        if not intact:
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        os.utime(entry / "entry.json")  # most recently used
+        return entry, data["data"]
+
+    def store(self, kind: str, key: str, files: Mapping[str, Path], data: dict[str, Any]) -> None:
+        """Copy `files` (name -> path) and `data` into a new entry, whole or not at all."""
+        entry = self.folder / kind / key
+        scratch = self.folder / kind / f".{key}.{os.getpid()}.{time.monotonic_ns()}"
+        scratch.mkdir(parents=True)
+        try:
+            for name, path in files.items():
+                shutil.copyfile(path, scratch / name)
+            digests = {name: file_digest(scratch / name) for name in files}
+            (scratch / "entry.json").write_text(json.dumps({"files": digests, "data": data}), encoding="utf-8")
+            shutil.rmtree(entry, ignore_errors=True)
+            os.replace(scratch, entry)
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)  # another build stored it first, or the disk is full
+
+    def evict(self) -> None:
+        """Delete least recently used entries until the cache fits its bound."""
+        entries = []
+        for kind in ("segments", "versions"):
+            for entry in (self.folder / kind).glob("*") if (self.folder / kind).is_dir() else ():
+                if entry.name.startswith("."):
+                    continue
+                size = sum(p.stat().st_size for p in entry.iterdir() if p.is_file())
+                used = (entry / "entry.json").stat().st_mtime if (entry / "entry.json").exists() else 0.0
+                entries.append((used, size, entry))
+        total = sum(size for _, size, _ in entries)
+        for _, size, entry in sorted(entries, key=lambda item: item[0]):
+            if total <= self.max_bytes:
+                break
+            shutil.rmtree(entry, ignore_errors=True)
+            total -= size
+
+    def clear(self) -> int:
+        """Empty the cache; returns the bytes freed."""
+        freed = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) if self.folder.is_dir() else 0
+        for kind in ("segments", "versions"):
+            shutil.rmtree(self.folder / kind, ignore_errors=True)
+        return freed
