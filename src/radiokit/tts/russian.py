@@ -34,7 +34,8 @@ def to_espeak(text: str) -> tuple[str, bool]:
     """Normalized Russian text -> (input for espeak-ng's ru voice, whether it holds phoneme input).
 
     espeak-ng takes no stress marks in text, so each marked word is given as phonemes: espeak-ng's own
-    reading of the word with the stress moved to the marked vowel and the two vowels' qualities swapped.
+    reading of the word, the stress moved to the marked vowel, which gets its full quality, and the
+    vowel that lost the stress reduced.
     """
     if "+" not in text:
         return text, False

@@ -17,9 +17,7 @@ _DENOMINATORS = ("даҳяк", "садяк", "ҳазоряк")
 
 
 def cardinal(number: int) -> str:
-    """2014 -> "ду ҳазору чордаҳ"; every part but the last takes -у (after a consonant) or -ю (after a vowel)."""
-    if number < 0:
-        return "минус " + cardinal(-number)
+    """2014 -> "ду ҳазору чордаҳ" (number >= 0); every part but the last takes -у, or -ю after a vowel."""
     if number == 0:
         return _UNITS[0]
     if number > LARGEST:
