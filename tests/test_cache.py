@@ -1,0 +1,101 @@
+"""The cache, observed through `--verbose` (every engine call and ffmpeg command is logged):
+unchanged work is not redone, an edit redoes only what depends on it, damage is rebuilt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import make_episode
+from media import decode
+from test_cli import radiokit
+
+SLUG = "testovaya-seriya-7-2012-10-26"
+
+
+def build(folder: Path, *extra: str) -> list[str]:
+    done = radiokit("build", "episode.yaml", "--out", "out", "--cache", "cache", "--verbose", *extra, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stderr.splitlines() if line.startswith("radiokit.")]
+
+
+def speech(log: list[str]) -> list[str]:
+    return [line.split(": ", 2)[2] for line in log if line.startswith("radiokit.speech:")]
+
+
+def encoded(log: list[str]) -> list[str]:
+    return [line.rsplit(" ", 1)[1] for line in log if line.startswith("radiokit.ffmpeg:") and "pipe:0" in line
+            and "-f f32le" in line]
+
+
+@pytest.fixture(scope="module")
+def cached(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    folder = tmp_path_factory.mktemp("cached")
+    make_episode(folder)
+    return folder, build(folder)
+
+
+def test_cold_build_does_the_work(cached: tuple[Path, list[str]]) -> None:
+    _, log = cached
+    assert "Добрый вечер. Президент России посетил Душанбе." in speech(log)
+    assert any(path.endswith(f"{SLUG}-tg.mp3") for path in encoded(log))
+
+
+def test_rebuild_with_nothing_changed_does_no_audio_work(cached: tuple[Path, list[str]]) -> None:
+    folder, _ = cached
+    before = {lang: decode(folder / "out" / SLUG / f"{SLUG}-{lang}.mp3") for lang in ("ru", "tg")}
+    log = build(folder)
+    assert log == []  # no engine call, no ffmpeg run of any kind
+    for lang, audio in before.items():
+        np.testing.assert_array_equal(decode(folder / "out" / SLUG / f"{SLUG}-{lang}.mp3"), audio)
+    manifest = json.loads((folder / "out" / SLUG / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["languages"]["ru"]["integrated_lufs"] == pytest.approx(-23.0, abs=0.15)
+
+
+def test_editing_one_segment_redoes_only_what_depends_on_it(cached: tuple[Path, list[str]]) -> None:
+    folder, _ = cached
+    script = folder / "episode.yaml"
+    script.write_text(script.read_text(encoding="utf-8").replace("посетил Душанбе", "прилетел в Душанбе"),
+                      encoding="utf-8")
+    log = build(folder)
+    assert speech(log) == ["Добрый вечер. Президент России прилетел в Душанбе."]
+    outputs = encoded(log)
+    assert outputs and all("/segments/ru/" in path or path.endswith("-ru.mp3") for path in outputs)  # tg untouched
+    assert f"{SLUG}-ru.mp3" in " ".join(outputs)
+
+
+def test_a_damaged_entry_is_rebuilt_not_used(cached: tuple[Path, list[str]]) -> None:
+    folder, _ = cached
+    entries = [json.loads(p.read_text(encoding="utf-8")) | {"path": p.parent}
+               for p in (folder / "cache" / "segments").glob("*/entry.json")]
+    target = next(e for e in entries if e["data"]["text"] == "Шоми хуш. Президенти Русия ба Душанбе омад.")
+    wav = target["path"] / "audio.wav"
+    data = bytearray(wav.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    wav.write_bytes(bytes(data))
+    log = build(folder)
+    assert speech(log) == ["Шоми хуш. Президенти Русия ба Душанбе омад."]
+    assert encoded(log) == []  # the delivered version was intact and is still used
+    assert build(folder) == []  # and the rebuilt entry is good
+
+
+def test_cache_is_bounded_and_can_be_cleared(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    build(tmp_path, "--cache-max", "0")
+    kept = [p for p in (tmp_path / "cache").rglob("entry.json")]
+    assert kept == []
+    build(tmp_path)
+    assert list((tmp_path / "cache").rglob("entry.json"))
+    done = radiokit("cache", "clear", "--cache", "cache", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("cleared cache (")
+    assert not list((tmp_path / "cache").rglob("*.wav"))
+
+
+def test_no_cache_keeps_nothing(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    done = radiokit("build", "episode.yaml", "--out", "out", "--no-cache", "--cache", "cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "cache").exists()
