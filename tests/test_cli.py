@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import make_episode
+from radiokit.audio_io import ffmpeg_exe
 
 
 def radiokit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -45,6 +46,25 @@ def test_corrupt_audio_is_named_and_leaves_no_output(tmp_path: Path) -> None:
     assert "audio/analyst.flac: cannot decode the audio" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_truncated_and_streamless_audio_are_all_named_before_rendering(tmp_path: Path) -> None:
+    make_episode(tmp_path)
+    clip = tmp_path / "audio" / "analyst.flac"
+    clip.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # cut short: the header still says 4 s
+    convert_args = ["-f", "lavfi", "-i", "color=c=red:s=32x32:d=1", "-c:v", "mpeg4", "-f", "mp4"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *convert_args, str(tmp_path / "audio" / "jingle.mp3")],
+                   check=True)  # a video with no sound, under an audio name
+    done = radiokit("build", "episode.yaml", "--out", "out", "--verbose", cwd=tmp_path)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: audio/jingle.mp3: cannot decode the audio (no audio stream): re-export it as WAV or FLAC"]
+    assert "radiokit.speech" not in done.stderr  # refused before any rendering
+    (tmp_path / "audio" / "jingle.mp3").write_bytes((tmp_path / "takes" / "sign-off-ru.wav").read_bytes())
+    done = radiokit("build", "episode.yaml", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: audio/analyst.flac: the file is truncated or damaged: it decodes ")
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 
 def test_missing_script(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import shlex
 import subprocess
 import warnings
@@ -63,16 +64,23 @@ def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, en
     if end_s is not None:
         args += ["-to", f"{end_s:.6f}"]
     args += ["-i", str(path), "-map", "0:a:0", "-vn"]
+    info = probe(path, shown)
+    if channels == 2 and info.channels == 1:
+        # ffmpeg's own upmix puts mono 3 dB down in each channel; a mono voice belongs centred at full level.
+        args += ["-af", "pan=stereo|c0=c0|c1=c0"]
     try:
-        if channels == 2 and is_mono(path, shown):
-            # ffmpeg's own upmix puts mono 3 dB down in each channel; a mono voice belongs centred at full level.
-            args += ["-af", "pan=stereo|c0=c0|c1=c0"]
         raw = run_ffmpeg([*args, *_pcm_output(sample_rate, channels)])
     except subprocess.CalledProcessError as exc:
         reason = _first_line(exc.stderr)
         raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC") from None
     if not raw:
         raise AudioInputError(f"{shown or path}: no audio in the file (or in the trimmed range): check the file and trim")
+    decoded_s = len(raw) / (SAMPLE_WIDTH * channels * sample_rate)
+    if info.duration_s is not None:
+        expected_s = (min(end_s, info.duration_s) if end_s is not None else info.duration_s) - start_s
+        if decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
+            raise AudioInputError(f"{shown or path}: the file is truncated or damaged: it decodes {decoded_s:.1f} s of "
+                                  f"the {info.duration_s:.1f} s its header gives; export it again")
     return AudioSegment(data=raw, sample_width=SAMPLE_WIDTH, frame_rate=sample_rate, channels=channels)
 
 
@@ -141,6 +149,11 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
 class StreamInfo:
     sample_rate: int
     channels: int
+    duration_s: float | None  # from the header; None where ffmpeg can only estimate it
+
+
+# A file that decodes this much shorter than its header says has lost its end.
+TRUNCATION_TOLERANCE_S = 0.5
 
 
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
@@ -160,9 +173,20 @@ def probe(path: Path, shown: str | None = None) -> StreamInfo:
         if len(fields) > 2 and fields[1].endswith(" Hz"):
             layout = fields[2].split("(")[0]
             channels = _LAYOUT_CHANNELS.get(layout) or _count_channels(layout)
-            return StreamInfo(int(fields[1].split()[0]), channels)
+            return StreamInfo(int(fields[1].split()[0]), channels, _header_duration(text))
     reason = "no audio stream" if "Stream" in text else _first_line(text.encode())
     raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC")
+
+
+def _header_duration(banner: str) -> float | None:
+    """"Duration: 00:00:10.00" from ffmpeg's banner, unless ffmpeg says it only estimated it from the bitrate."""
+    if "Estimating duration from bitrate" in banner:
+        return None
+    found = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", banner)
+    if not found:
+        return None
+    hours, minutes, seconds = found.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def _count_channels(layout: str) -> int:
@@ -170,10 +194,6 @@ def _count_channels(layout: str) -> int:
     if layout.split()[0].isdigit():
         return int(layout.split()[0])
     return sum(int(part) for part in layout.split(".") if part.isdigit()) or 2
-
-
-def is_mono(path: Path, shown: str | None = None) -> bool:
-    return probe(path, shown).channels == 1
 
 
 def _pcm_output(sample_rate: int, channels: int) -> list[str]:

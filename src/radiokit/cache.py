@@ -28,6 +28,7 @@ from radiokit.script import Script, Segment
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Bump when rendering or mastering changes what the same script sounds like within one radiokit version.
 AUDIO_REVISION = 1
+ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
 
 
 def default_folder() -> Path:
@@ -146,7 +147,9 @@ class Cache:
         entries = []
         for kind in ("segments", "versions"):
             for entry in (self.folder / kind).glob("*") if (self.folder / kind).is_dir() else ():
-                if entry.name.startswith("."):
+                if entry.name.startswith("."):  # being written, or left by a build that was killed
+                    if time.time() - entry.stat().st_mtime > ABANDONED_AFTER_S:
+                        shutil.rmtree(entry, ignore_errors=True)
                     continue
                 size = sum(p.stat().st_size for p in entry.iterdir() if p.is_file())
                 used = (entry / "entry.json").stat().st_mtime if (entry / "entry.json").exists() else 0.0

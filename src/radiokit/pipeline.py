@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from radiokit import __version__, audio_io, bwf, cache, encode, master, package, tag, timeline
 from radiokit.cache import DEFAULT_MAX_BYTES, Cache
-from radiokit.errors import BuildError
+from radiokit.errors import AudioInputError, BuildError
 from radiokit.loudness import Loudness
 from radiokit.package import clock
 from radiokit.progress import Progress, Silent, show_log
@@ -68,13 +72,15 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         script = _offline(script)
     created_out = not options.out.exists()
     options.out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".radiokit-", dir=options.out))
+    _remove_abandoned_staging(options.out)
+    staging = Path(tempfile.mkdtemp(prefix=f".radiokit-{os.getpid()}-", dir=options.out))
     succeeded = False
     try:
         folder = staging / script.programme.slug
         folder.mkdir()
         work = staging / "work"
         work.mkdir()
+        _check_audio_files(script)
         store = Cache(options.cache, options.cache_max_bytes) if options.cache else None
         versions = _render_versions(script, work, store, options.jobs, progress)
         notes = [note for version in versions for note in version.notes]
@@ -95,7 +101,8 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         package.write_zip(folder, staged_zip)
         final = options.out / script.programme.slug
         zip_path = options.out / f"{script.programme.slug}.zip"
-        package.move_into_place(folder, staged_zip, final, zip_path)
+        with _exclusive(options.out):  # two builds finishing at once take turns to swap their package in
+            package.move_into_place(folder, staged_zip, final, zip_path)
         succeeded = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -103,6 +110,58 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
             shutil.rmtree(options.out, ignore_errors=True)  # a failed first build leaves no trace
     return BuildReport(script.programme.slug, final, zip_path, tuple(entries), tuple(notes),
                        time.monotonic() - started, script.delivery.target_duration_s)
+
+
+# Staging folders (.radiokit-<pid>-<random>) and retired packages (.<slug>.old-<pid>, see package.py).
+_LEFTOVER = re.compile(r"\.radiokit-(?P<pid>\d+)-\w+|\.[a-z0-9-]+\.old-(?P<old_pid>\d+)")
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """An advisory lock on the output folder itself, so that no lock file is left beside the packages."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def _remove_abandoned_staging(out: Path) -> None:
+    """Staging folders (and retired packages) of builds that were killed: their process is gone."""
+    for leftover in out.glob(".*"):
+        found = _LEFTOVER.fullmatch(leftover.name)
+        if found and leftover.is_dir() and not _alive(int(found.group("pid") or found.group("old_pid"))):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_audio_files(script: Script) -> None:
+    """Every audio file the script names opens and has an audio stream, before any long work; every bad
+    file is named at once. (A file that is cut short is caught when it is decoded.)"""
+    files: dict[Path, None] = {}
+    for segment in script.segments:
+        named = [segment.music, segment.clip, *segment.take.values(), segment.bed and segment.bed.music]
+        named += [line.take for line in segment.voiceover.lines.values()] if segment.voiceover else []
+        files.update(dict.fromkeys(path for path in named if path is not None))
+    problems = []
+    for path in files:
+        shown = str(path.relative_to(script.folder)) if path.is_relative_to(script.folder) else str(path)
+        try:
+            audio_io.probe(path, shown)
+        except AudioInputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise AudioInputError("\n".join(problems))
 
 
 def _offline(script: Script) -> Script:

@@ -1,0 +1,75 @@
+"""Faults: a build killed at any moment (SIGKILL) leaves the previous package whole; builds at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import make_episode
+
+SLUG = "testovaya-seriya-7-2012-10-26"
+
+
+def start_build(folder: Path, cache: str = "cache") -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "radiokit", "build", "episode.yaml", "--out", "out", "--cache", cache],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def package_is_whole(out: Path) -> str:
+    """Every file the manifest lists is there with its checksum, and the zip reads; returns the manifest's date."""
+    folder = out / SLUG
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256((folder / entry["path"]).read_bytes()).hexdigest() == entry["sha256"], entry["path"]
+    with zipfile.ZipFile(out / f"{SLUG}.zip") as archive:
+        assert archive.testzip() is None
+    return manifest["created"]
+
+
+@pytest.fixture(scope="module")
+def first_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("faults")
+    make_episode(folder)
+    done = start_build(folder)
+    assert done.wait(timeout=300) == 0, done.stderr.read() if done.stderr else ""
+    return folder
+
+
+@pytest.mark.parametrize("after_s", [0.3, 1.0, 2.0, 3.5, 5.0, 7.0])
+def test_killed_build_leaves_the_previous_package_whole(first_package: Path, after_s: float) -> None:
+    folder = first_package
+    before = package_is_whole(folder / "out")
+    script = folder / "episode.yaml"
+    # A different programme each time, so that the killed build has real work to do (no cache hits).
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("Добрый вечер.", f"Добрый вечер, {after_s} секунды."), encoding="utf-8")
+    build = start_build(folder, cache=f"cache-{after_s}")
+    time.sleep(after_s)
+    os.killpg(build.pid, signal.SIGKILL)  # the build and its workers and encoders
+    build.wait()
+    script.write_text(text, encoding="utf-8")
+    assert package_is_whole(folder / "out") == before
+    visible = sorted(p.name for p in (folder / "out").iterdir() if not p.name.startswith("."))
+    assert visible == [SLUG, f"{SLUG}.zip"]
+    again = start_build(folder)
+    assert again.wait(timeout=300) == 0
+    package_is_whole(folder / "out")
+    assert sorted(p.name for p in (folder / "out").iterdir()) == [SLUG, f"{SLUG}.zip"]  # leftovers cleared
+
+
+def test_two_builds_at_once_both_succeed_and_leave_one_whole_package(first_package: Path) -> None:
+    folder = first_package
+    builds = [start_build(folder, cache=f"cache-{n}") for n in range(2)]
+    assert [b.wait(timeout=300) for b in builds] == [0, 0]
+    package_is_whole(folder / "out")
+    assert sorted(p.name for p in (folder / "out").iterdir()) == [SLUG, f"{SLUG}.zip"]
