@@ -126,7 +126,7 @@ def loudness(files: tuple[Path, ...], as_json: bool) -> None:
     """
     from radiokit.master import measure_audio
 
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     failures: list[RadiokitError] = []
     for path in files:
         try:
@@ -137,13 +137,13 @@ def loudness(files: tuple[Path, ...], as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         _loudness_table(rows)
-    for exc in failures:
-        click.echo(f"error: {exc}", err=True)
+    for failure in failures:
+        click.echo(f"error: {failure}", err=True)
     if failures:
-        sys.exit(max(exc.exit_status for exc in failures))
+        sys.exit(max(failure.exit_status for failure in failures))
 
 
-def _loudness_table(rows: list[dict[str, object]]) -> None:
+def _loudness_table(rows: list[dict[str, Any]]) -> None:
     click.echo(f"{'duration':>9}  {'integrated':>12}  {'range':>7}  {'true peak':>10}  {'max M':>10}  {'max S':>10}  file")
     for row in rows:
         click.echo(f"{clock(row['duration_s']):>9}  {_figure(row['integrated_lufs'], 'LUFS'):>12}  "
@@ -152,7 +152,7 @@ def _loudness_table(rows: list[dict[str, object]]) -> None:
                    f"{row['file']}")
 
 
-def _loudness_row(path: Path, measured: Loudness) -> dict[str, object]:
+def _loudness_row(path: Path, measured: Loudness) -> dict[str, Any]:
     """JSON has no infinities: silence (-inf LUFS) is null."""
     def finite(value: float) -> float | None:
         return round(value, 2) if math.isfinite(value) else None

@@ -150,7 +150,7 @@ def _check_audio_files(script: Script) -> None:
     file is named at once. (A file that is cut short is caught when it is decoded.)"""
     files: dict[Path, None] = {}
     for segment in script.segments:
-        named = [segment.music, segment.clip, *segment.take.values(), segment.bed and segment.bed.music]
+        named = [segment.music, segment.clip, *segment.take.values(), segment.bed.music if segment.bed else None]
         named += [line.take for line in segment.voiceover.lines.values()] if segment.voiceover else []
         files.update(dict.fromkeys(path for path in named if path is not None))
     problems = []
