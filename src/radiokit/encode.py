@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -12,11 +14,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import ffmpeg_exe, log_command
+from radiokit.audio_io import ffmpeg_exe, log_command, widen_pipe
 from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import BuildError
 
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
+_QUEUED_BLOCKS = 8  # about 8 s of audio waiting per encoder at most
 
 
 def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
@@ -31,7 +34,12 @@ def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
 
 
 class Encoder:
-    """A running ffmpeg that takes float32 frames through `write` and finishes the file on exit."""
+    """A running ffmpeg that takes float32 frames through `write` and finishes the file on exit.
+
+    A thread of its own feeds ffmpeg's stdin from a short queue: a pipe holds only 64 KiB, so writing
+    directly would make the caller wait for each encoder in turn, and encoders fed from one stream
+    (a programme and its segment files) would take turns instead of running side by side.
+    """
 
     def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
         self.path = path
@@ -41,25 +49,42 @@ class Encoder:
                    *_codec_args(fmt, bitrate_kbps, channels), str(path)]
         log_command(command)
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        assert self._process.stdin is not None
+        widen_pipe(self._process.stdin.fileno())
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_BLOCKS)
+        self._broken = False
+        self._feeder = threading.Thread(target=self._feed, daemon=True)
+        self._feeder.start()
 
     def write(self, frames: np.ndarray) -> None:
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(np.ascontiguousarray(frames, dtype="<f4").tobytes())
-        except BrokenPipeError:
+        if self._broken:
             self._fail()
+        self._queue.put(np.ascontiguousarray(frames, dtype="<f4").tobytes())
+
+    def _feed(self) -> None:
+        assert self._process.stdin is not None
+        while (data := self._queue.get()) is not None:
+            if self._broken:
+                continue  # drain, so that `write` never blocks on a dead encoder
+            try:
+                self._process.stdin.write(data)
+            except (BrokenPipeError, ValueError):
+                self._broken = True
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
 
     def __enter__(self) -> "Encoder":
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.close()
-        except BrokenPipeError:
-            pass
+        if kind is not None:
+            self._process.kill()
+        self._queue.put(None)
+        self._feeder.join()
         status = self._process.wait()
-        if kind is None and status != 0:
+        if kind is None and (status != 0 or self._broken):
             self._fail()
         self._log.close()
 

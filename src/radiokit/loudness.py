@@ -24,6 +24,8 @@ _INTEGRATED_RELATIVE_GATE_LU = -10.0
 _RANGE_RELATIVE_GATE_LU = -20.0
 _RANGE_PERCENTILES = (10.0, 95.0)
 
+_SUBNORMAL_GUARD = (1e-20 * (-1.0) ** np.arange(96000))[:, np.newaxis]
+_SILENCE = 1e-30  # mean square (-300 LUFS) at or under which a window is digital silence (and the guard)
 _SUB_BLOCK_S = 0.1  # gating blocks and LRA windows step by 100 ms (75 % overlap of 400 ms blocks)
 _MOMENTARY_SUB_BLOCKS = 4
 _SHORT_TERM_SUB_BLOCKS = 30
@@ -97,8 +99,8 @@ _DENSE_FRACTION = 8  # above 1/8 of the windows as candidates, filter every wind
 
 
 def _lufs(mean_square: float) -> float:
-    """Loudness of a channel-summed mean square; 0 (silence) is -inf rather than a log error."""
-    return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(mean_square) if mean_square > 0.0 else -math.inf
+    """Loudness of a channel-summed mean square; digital silence is -inf rather than a log error."""
+    return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(mean_square) if mean_square > _SILENCE else -math.inf
 
 
 def _mean_square(lufs: float) -> float:
@@ -107,7 +109,7 @@ def _mean_square(lufs: float) -> float:
 
 def _lufs_array(mean_squares: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return _LOUDNESS_OFFSET_DB + 10.0 * np.log10(mean_squares)
+        return _LOUDNESS_OFFSET_DB + 10.0 * np.log10(np.where(mean_squares > _SILENCE, mean_squares, 0.0))
 
 
 def _gated(mean_squares: np.ndarray, relative_gate_lu: float) -> np.ndarray:
@@ -221,7 +223,7 @@ class LoudnessMeter:
         self._sub_block_frames = round(sample_rate * _SUB_BLOCK_S)
         self._chunk_frames = round(sample_rate * _CHUNK_S)
         self._sos = k_weighting_sos(sample_rate)
-        self._filter_state = np.zeros((len(self._sos), channels, 2))
+        self._filter_state = np.zeros((len(self._sos), 2, channels))
         self._momentary = _SlidingMax(_MOMENTARY_SUB_BLOCKS * self._sub_block_frames)
         self._short_term = _SlidingMax(_SHORT_TERM_SUB_BLOCKS * self._sub_block_frames)
         self._cumulative_tail = np.zeros(1)  # running energy sums over the last 3 s, for sliding windows
@@ -286,11 +288,16 @@ class LoudnessMeter:
             self._pending_frames = 0
 
     def _process(self, block: np.ndarray) -> None:
-        # Channel-major and contiguous: sosfilt and the interpolator run several times faster so.
-        samples = np.ascontiguousarray(block.T, dtype=np.float64)
-        self._track_peak(samples)
-        weighted, self._filter_state = sosfilt(self._sos, samples, axis=1, zi=self._filter_state)
-        energy = np.square(weighted).sum(axis=0)
+        # The interpolator runs several times faster on channel-major rows, sosfilt on frame-major
+        # (n, channels) blocks filtered along axis 0 (measured: 3.6x faster than along rows).
+        frames = np.asarray(block, dtype=np.float64)
+        self._track_peak(np.ascontiguousarray(frames.T))
+        # In digital silence the filter state decays into subnormal numbers, on which the CPU is some
+        # ten times slower (measured: a programme with gaps metered at a tenth of the speed). A
+        # Nyquist-rate signal at -400 dBFS keeps the state normal and adds nothing measurable.
+        guard = _SUBNORMAL_GUARD[: len(frames)] if len(frames) <= len(_SUBNORMAL_GUARD) else 0.0
+        weighted, self._filter_state = sosfilt(self._sos, frames + guard, axis=0, zi=self._filter_state)
+        energy = np.square(weighted).sum(axis=1)
         self._track_windows(energy)
         self._add_sub_blocks(energy)
         self._frames += len(energy)

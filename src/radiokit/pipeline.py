@@ -80,7 +80,6 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         folder.mkdir()
         work = staging / "work"
         work.mkdir()
-        _check_audio_files(script)
         store = Cache(options.cache, options.cache_max_bytes) if options.cache else None
         versions = _render_versions(script, work, store, options.jobs, progress)
         notes = [note for version in versions for note in version.notes]
@@ -145,21 +144,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _check_audio_files(script: Script) -> None:
-    """Every audio file the script names opens and has an audio stream, before any long work; every bad
+def _check_audio_files(script: Script, segments: list[Segment]) -> None:
+    """Every audio file these segments name opens and has an audio stream, before any long work; every bad
     file is named at once. (A file that is cut short is caught when it is decoded.)"""
     files: dict[Path, None] = {}
-    for segment in script.segments:
+    for segment in segments:
         named = [segment.music, segment.clip, *segment.take.values(), segment.bed.music if segment.bed else None]
         named += [line.take for line in segment.voiceover.lines.values()] if segment.voiceover else []
         files.update(dict.fromkeys(path for path in named if path is not None))
-    problems = []
-    for path in files:
+
+    def problem(path: Path) -> str | None:
         shown = str(path.relative_to(script.folder)) if path.is_relative_to(script.folder) else str(path)
         try:
             audio_io.probe(path, shown)
         except AudioInputError as exc:
-            problems.append(str(exc))
+            return str(exc)
+        return None
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each probe is an ffmpeg run
+        problems = [found for found in pool.map(problem, files) if found]
     if problems:
         raise AudioInputError("\n".join(problems))
 
@@ -211,6 +213,7 @@ def _render_versions(script: Script, work: Path, store: Cache | None, jobs: int,
                                                    tuple(data["notes"]))
             else:
                 pending.append(_Job(language, number, segment, key, work / language / f"{number:02d}-{segment.id}.wav"))
+    _check_audio_files(script, [job.segment for job in pending])  # what the cache holds was checked before
     progress.start("rendering", len(pending))
     for job, rendered in zip(pending, _run_jobs(script, pending, jobs, progress), strict=True):
         done[job.language, job.number] = rendered
