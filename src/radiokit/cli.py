@@ -206,6 +206,31 @@ def say(text: str, language: str, voice: str | None, engine: str, script: Path |
         click.echo(f"{out}  {seconds:.1f} s", err=True)
 
 
+@cli.command()
+@click.argument("package", type=click.Path(path_type=Path))
+def verify(package: Path) -> None:
+    """Check a package before it airs: PACKAGE.zip as received (or its unzipped folder).
+
+    Every file's size and sha256 against the manifest, nothing unlisted, every MP3 decoded to its end,
+    its tags and chapters, its loudness and true peak against the delivery profile. One line per
+    problem, then a summary; exit 0 when fit to air, 1 when not, 2 when the package cannot be read.
+
+    \b
+    Example:
+      radiokit verify global-voices-12-2012-10-26.zip
+    """
+    from radiokit.verify import verify as run_verify
+
+    verdict = _run(lambda: run_verify(package))
+    for problem in verdict.problems:
+        click.echo(problem)
+    if verdict.fit_to_air:
+        click.echo(f"{package}: fit to air ({verdict.files_checked} files checked)")
+        return
+    click.echo(f"{package}: NOT fit to air: {len(verdict.problems)} problem(s) in {verdict.files_checked} files")
+    sys.exit(1)
+
+
 @cli.group()
 def cache() -> None:
     """The cache of rendered segments and delivered versions that makes rebuilds fast."""
