@@ -79,12 +79,35 @@ def segment_label(entry: SegmentEntry) -> str:
     return entry.text
 
 
+def transcript_text(entry: LanguageEntry) -> str:
+    """One block per segment: start time and title, then the words as spoken (or what is heard)."""
+    return "\n\n".join(f"[{clock(seg.start_s)}] {seg.title}\n{segment_label(seg)}" for seg in entry.segments)
+
+
 def write_transcript(folder: Path, script: Script, entry: LanguageEntry) -> Path:
     path = folder / f"transcript-{entry.language}.txt"
-    lines = [script.programme.title.get(entry.language, script.programme.series), ""]
-    for seg in entry.segments:
-        lines += [f"[{clock(seg.start_s)}] {seg.title}", segment_label(seg), ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    title = script.programme.title.get(entry.language, script.programme.series)
+    path.write_text(f"{title}\n\n{transcript_text(entry)}\n", encoding="utf-8")
+    return path
+
+
+def _vtt_time(seconds: float) -> str:
+    milliseconds = round(seconds * 1000)
+    hours, rest = divmod(milliseconds, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def write_vtt(folder: Path, entry: LanguageEntry) -> Path:
+    """WebVTT captions: one cue per segment, ending where the next (perhaps crossfaded) one starts."""
+    path = folder / f"transcript-{entry.language}.vtt"
+    cues = ["WEBVTT", ""]
+    for seg, after in zip(entry.segments, [*entry.segments[1:], None]):
+        end = seg.start_s + seg.duration_s if after is None else min(seg.start_s + seg.duration_s, after.start_s)
+        # A blank line ends a cue, and "-->" starts a timing line: neither may appear inside the text.
+        text = " ".join(segment_label(seg).split()).replace("-->", "->")
+        cues += [str(seg.index), f"{_vtt_time(seg.start_s)} --> {_vtt_time(end)}", f"{seg.title}: {text}", ""]
+    path.write_text("\n".join(cues), encoding="utf-8")
     return path
 
 

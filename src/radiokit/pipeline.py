@@ -94,6 +94,7 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
             store.evict()
         for entry in entries:
             package.write_transcript(folder, script, entry)
+            package.write_vtt(folder, entry)
         package.write_rundown(folder, script, entries)
         package.write_manifest(folder, script, entries)
         staged_zip = staging / f"{script.programme.slug}.zip"

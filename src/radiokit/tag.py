@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, TXXX,
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TLAN, TPE1, TPUB, TRCK, TXXX, USLT,
                          CTOCFlags, Encoding, PictureType)
 from mutagen.id3._tags import save_frame
 
-from radiokit.package import LanguageEntry
+from radiokit.package import LanguageEntry, segment_label, transcript_text
 from radiokit.script import Script
 
 ISO_639_2 = {"ru": "rus", "tg": "tgk"}
@@ -55,6 +55,7 @@ class Tags:
     publisher: str | None = None
     copyright: str | None = None
     comment: str | None = None
+    transcript: str | None = None  # USLT: the words as spoken
     artwork: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)  # TXXX description -> value
 
@@ -79,6 +80,8 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
         id3.add(TCOP(encoding=enc, text=tags.copyright))
     if tags.comment:
         id3.add(COMM(encoding=enc, lang=lang, desc="", text=tags.comment))
+    if tags.transcript:
+        id3.add(USLT(encoding=enc, lang=lang, desc="", text=tags.transcript))
     if tags.artwork:
         mime = "image/png" if tags.artwork.suffix.lower() == ".png" else "image/jpeg"
         id3.add(APIC(encoding=enc, mime=mime, type=PictureType.COVER_FRONT, desc="", data=tags.artwork.read_bytes()))
@@ -105,7 +108,8 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
         artist=programme.presenter.get(language, ""), language=language, track=programme.episode,
         date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
         comment=programme.description.get(language), artwork=programme.artwork,
-        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"})
+        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"},
+        transcript=transcript_text(entry))
     # A crossfaded segment's chapter starts where it becomes audible; the one before ends there.
     ends = [s.start_s + s.duration_s for s in entry.segments]
     ends = [min(end, after.start_s) for end, after in zip(ends, entry.segments[1:])] + ends[-1:]
@@ -116,6 +120,6 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
     total = len(entry.segments)
     for seg in entry.segments:
         segment_tags = dataclasses.replace(
-            base, title=seg.title, track=f"{seg.index}/{total}",
+            base, title=seg.title, track=f"{seg.index}/{total}", transcript=segment_label(seg),
             extra={"LOUDNESS_LUFS": f"{seg.integrated_lufs:.1f}"} if np.isfinite(seg.integrated_lufs) else {})
         write_tags(folder / seg.file, segment_tags, [], version)
