@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mutagen.id3 import ID3
+from mutagen.id3 import ID3, CTOCFlags
 
 from media import ffprobe, tone
 from radiokit.encode import encode_array
@@ -55,3 +55,18 @@ def test_other_delivery_formats_encode(tmp_path: Path, fmt: str, codec: str) -> 
     stream = ffprobe(path)["streams"][0]
     assert (stream["codec_name"], int(stream["sample_rate"]), stream["channels"]) == (codec, 48000, 2)
     assert float(ffprobe(path)["format"]["duration"]) == pytest.approx(2.0, abs=0.06)
+
+
+@pytest.mark.parametrize("version", ["2.3", "2.4"])
+def test_more_than_255_chapters_go_into_sub_tables(mp3: Path, version: str) -> None:
+    """A CTOC holds at most 255 entries; a 600-clip programme still lists every chapter, in order."""
+    chapters = [Chapter(f"ch{n:03d}", f"Клип {n}", n * 5, n * 5 + 5) for n in range(600)]
+    write_tags(mp3, Tags(title="Долгая программа", album="S", artist="P", language="ru"), chapters, version)
+    tags = ID3(mp3)
+    top = [toc for toc in tags.getall("CTOC") if toc.flags & CTOCFlags.TOP_LEVEL]
+    assert len(top) == 1 and top[0].child_element_ids == ["toc1", "toc2", "toc3"]
+    subs = {toc.element_id: toc.child_element_ids for toc in tags.getall("CTOC")}
+    listed = [child for sub in top[0].child_element_ids for child in subs[sub]]
+    assert listed == [c.element_id for c in chapters]
+    read = ffprobe(mp3)["chapters"]
+    assert len(read) == 600 and read[599]["tags"]["title"] == "Клип 599"

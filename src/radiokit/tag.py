@@ -19,6 +19,7 @@ from radiokit.script import Script
 ISO_639_2 = {"ru": "rus", "tg": "tgk"}
 # ffmpeg drops a chapter whose sub-frame is 128 bytes or more; UTF-16 titles of 50 characters stay well below.
 MAX_CHAPTER_TITLE = 50
+MAX_TOC_ENTRIES = 255
 
 
 class _ChaptersInOrderID3(ID3):
@@ -88,8 +89,16 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
     for description, value in tags.extra.items():
         id3.add(TXXX(encoding=enc, desc=description, text=value))
     if chapters:
-        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                     child_element_ids=[c.element_id for c in chapters],
+        ids = [c.element_id for c in chapters]
+        if len(ids) > MAX_TOC_ENTRIES:
+            # A CTOC counts its entries in one byte: longer programmes get a top-level CTOC of
+            # ordered sub-tables, each of up to 255 chapters.
+            groups = [ids[i : i + MAX_TOC_ENTRIES] for i in range(0, len(ids), MAX_TOC_ENTRIES)]
+            for number, group in enumerate(groups, start=1):
+                id3.add(CTOC(element_id=f"toc{number}", flags=CTOCFlags.ORDERED, child_element_ids=group,
+                             sub_frames=[]))
+            ids = [f"toc{number}" for number in range(1, len(groups) + 1)]
+        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                      sub_frames=[TIT2(encoding=enc, text=tags.title[:MAX_CHAPTER_TITLE])]))
         for chapter in chapters:
             id3.add(CHAP(element_id=chapter.element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
