@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import zipfile
@@ -185,7 +186,8 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
                 "loudness_range_lu": round(entry.loudness_range_lu, 2),
                 "segments": [
                     {"index": s.index, "id": s.id, "title": s.title, "kind": s.kind, "start_s": round(s.start_s, 3),
-                     "duration_s": round(s.duration_s, 3), "file": s.file}
+                     "duration_s": round(s.duration_s, 3), "file": s.file,
+                     "integrated_lufs": round(s.integrated_lufs, 2) if math.isfinite(s.integrated_lufs) else None}
                     for s in entry.segments
                 ],
             }
