@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from radiokit import __version__, audio_io, bwf, cache, encode, master, package, tag, timeline
+from radiokit import __version__, audio_io, bwf, cache, encode, master, package, preview, tag, timeline
 from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.errors import AudioInputError, BuildError
 from radiokit.loudness import Loudness
@@ -96,6 +96,7 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
             package.write_transcript(folder, script, entry)
             package.write_vtt(folder, entry)
         package.write_rundown(folder, script, entries)
+        preview.write_index(folder, script, entries)
         package.write_manifest(folder, script, entries)
         staged_zip = staging / f"{script.programme.slug}.zip"
         package.write_zip(folder, staged_zip)
