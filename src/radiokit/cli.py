@@ -207,6 +207,42 @@ def say(text: str, language: str, voice: str | None, engine: str, script: Path |
 
 
 @cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@click.option("--allow-outside", "allow_outside", multiple=True, type=click.Path(path_type=Path),
+              help="A folder outside the script's own from which the script may take files (repeatable).")
+def check(script: Path, allow_outside: tuple[Path, ...]) -> None:
+    """Validate SCRIPT and estimate each version's timing, without any audio work.
+
+    Exit 0 when the script can be built, 2 (with one line per problem) when not. Files are timed
+    from their headers, synthesized speech from its length at the voice's rate.
+
+    \b
+    Example:
+      radiokit check episode.yaml
+    """
+    from radiokit.check import estimate
+    from radiokit.script import load_script
+
+    loaded = _run(lambda: load_script(script, allow_outside))
+    timings = _run(lambda: estimate(loaded))
+    target, tolerance = loaded.delivery.target_duration_s, loaded.delivery.tolerance_s
+    for timing in timings:
+        click.echo(f"{timing.language}: {len(timing.rows)} segments (estimated)")
+        click.echo(f"  {'#':>3}  {'start':>8}  {'length':>7}  {'from':<4}  id")
+        for row in timing.rows:
+            click.echo(f"  {row.index:>3}  {clock(row.start_s):>8}  {clock(row.duration_s):>7}  {row.basis:<4}  "
+                       f"{row.segment.id}")
+        slot = ""
+        if target is not None:
+            difference = timing.total_s - target
+            verdict = "within" if abs(difference) <= tolerance else "OUTSIDE"
+            slot = (f"  slot {clock(target)} {'+' if difference >= 0 else '-'}{clock(abs(difference))}: {verdict} "
+                    f"the tolerance of {clock(tolerance)}")
+        click.echo(f"  total {clock(timing.total_s)}{slot}")
+    click.echo(f"{script}: valid")
+
+
+@cli.command()
 @click.argument("package", type=click.Path(path_type=Path))
 def verify(package: Path) -> None:
     """Check a package before it airs: PACKAGE.zip as received (or its unzipped folder).
