@@ -243,6 +243,21 @@ def check(script: Path, allow_outside: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+def schema() -> None:
+    """Print the script format as JSON Schema (draft 2020-12), for editors.
+
+    \b
+    Example:
+      radiokit schema > episode.schema.json
+      # then, first line of episode.yaml (VS Code with the YAML extension):
+      # yaml-language-server: $schema=episode.schema.json
+    """
+    from radiokit.schema import script_schema
+
+    click.echo(json.dumps(script_schema(), ensure_ascii=False, indent=2))
+
+
+@cli.command()
 @click.argument("package", type=click.Path(path_type=Path))
 def verify(package: Path) -> None:
     """Check a package before it airs: PACKAGE.zip as received (or its unzipped folder).

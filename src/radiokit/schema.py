@@ -1,0 +1,120 @@
+"""`radiokit schema`: the script format as JSON Schema (draft 2020-12), for editors that complete and check YAML.
+
+The schema follows what `script.py` accepts (its key lists, choices and ranges are imported where they
+are named there); `script.py` remains the judge: it also checks what a schema cannot, such as files,
+speakers, translations and duplicate ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from radiokit.script import ENGINES, FORMATS, LANGUAGES, PROFILES
+
+SCHEMA_ID = "https://radiokit.invalid/schema/episode-1.json"
+
+_TIME = {"description": "Seconds (1.5) or a time such as \"1:20\" or \"0:03.5\"",
+         "anyOf": [{"type": "number", "minimum": 0},
+                   {"type": "string", "pattern": r"^(?:\d+:)?\d{1,2}:\d{1,2}(?:\.\d+)?$"}]}
+_FILE = {"type": "string", "minLength": 1, "description": "A file beside the script (relative path)"}
+
+
+def _per_language(value: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "type": "object", "additionalProperties": False,
+            "properties": {language: value for language in LANGUAGES}}
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "anyOf": [{"type": "string"}, _per_language({"type": "string"}, "per language")]}
+
+
+def _object(properties: dict[str, Any], description: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"description": description, "type": "object", "additionalProperties": False,
+            "properties": properties, **({"required": list(required)} if required else {})}
+
+
+def _number(low: float, high: float, description: str) -> dict[str, Any]:
+    return {"type": "number", "minimum": low, "maximum": high, "description": description}
+
+
+def script_schema() -> dict[str, Any]:
+    voice = _object({
+        "engine": {"enum": list(ENGINES), "description": "espeak (offline, default) or gtts (online, Russian only)"},
+        "voice": {"type": "string", "description": "espeak-ng voice for the language, with a variant: ru, ru+m3"},
+        "rate": _number(80, 450, "Words per minute (espeak)"),
+        "pitch": _number(0, 100, "espeak pitch, 50 is the voice's own"),
+        "volume": _number(0, 200, "espeak volume, 100 is normal"),
+    }, "How one speaker sounds in one language")
+    line = _object({"speaker": {"type": "string"}, "text": {"type": "string", "minLength": 1},
+                    "take": _FILE}, "A voice-over line: a speaker reading text, or a recorded take")
+    segment = _object({
+        "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+               "description": "Unique; lower-case letters, digits and '-'; used in file names"},
+        "title": _text("Chapter title (default: the id)"),
+        "speaker": {"type": "string", "description": "A speaker from `voices` (with `text`)"},
+        "text": _per_language({"type": "string", "minLength": 1}, "What the speaker says, per language"),
+        "take": _per_language(_FILE, "A recorded reading that replaces synthesis in that language"),
+        "music": _FILE | {"description": "A music file"},
+        "level_db": _number(-40, 20, "Music or clip loudness relative to the programme (dB)"),
+        "clip": _FILE | {"description": "A recorded interview"},
+        "clip_language": {"enum": list(LANGUAGES), "description": "The language spoken in the clip"},
+        "trim": _object({"start": _TIME, "end": _TIME}, "The part of the clip to play"),
+        "voiceover": {"description": "Translation over the clip, per language, with its lead and duck",
+                      "type": "object", "additionalProperties": False,
+                      "properties": {**{language: line for language in LANGUAGES},
+                                     "lead": _TIME, "under_db": _number(-60, 0, "The original under the voice (dB)")}},
+        "silence": _TIME,
+        "bed": _object({"music": _FILE, "under_db": _number(-60, 0, "The music under the voice (dB)"),
+                        "preroll": _TIME, "postroll": _TIME, "fade_out": _TIME},
+                       "Music under the voice", required=("music",)),
+        "gap": _TIME, "fade_in": _TIME, "fade_out": _TIME,
+        "crossfade": _TIME | {"description": "Overlap with the previous segment (seconds)"},
+        "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1,
+                      "description": "Play this segment only in these versions"},
+    }, "One segment: exactly one of text (with speaker), music, clip, silence", required=("id",))
+    segment["oneOf"] = [{"required": [kind]} for kind in ("text", "music", "clip", "silence")]
+    profile = {"description": "Loudness target", "anyOf": [
+        {"enum": list(PROFILES)},
+        _object({"integrated_lufs": _number(-40, -5, "LUFS"), "true_peak_dbtp": _number(-12, 0, "dBTP")},
+                "A custom target", required=("integrated_lufs", "true_peak_dbtp"))]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "radiokit episode script (format radiokit/1)",
+        **_object({
+            "format": {"const": "radiokit/1", "description": "Format version"},
+            "programme": _object({
+                "series": {"type": "string", "description": "Series name (ID3 TALB)"},
+                "title": _text("Programme title (ID3 TIT2)"),
+                "episode": {"type": ["string", "integer"], "description": "Episode number (ID3 TRCK)"},
+                "date": {"type": "string", "description": "Broadcast date, YYYY-MM-DD"},
+                "presenter": _text("Presenter (ID3 TPE1)"),
+                "publisher": {"type": "string", "description": "ID3 TPUB"},
+                "copyright": {"type": "string", "description": "ID3 TCOP"},
+                "description": _text("ID3 COMM"),
+                "artwork": _FILE | {"description": "Cover image, JPEG or PNG (ID3 APIC)"},
+                "slug": {"type": "string", "description": "File name stem of the package"},
+            }, "The programme's metadata", required=("series", "title")),
+            "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1, "uniqueItems": True,
+                          "description": "The versions to build, in this order"},
+            "delivery": _object({
+                "profile": profile,
+                "formats": {"type": "array", "items": {"enum": list(FORMATS)}, "contains": {"const": "mp3"},
+                            "description": "mp3 (required), mp2, wav"},
+                "bitrate_kbps": {"enum": [64, 96, 112, 128, 160, 192, 224, 256, 320]},
+                "sample_rate": {"enum": [44100, 48000]},
+                "channels": {"enum": [1, 2]},
+                "gap": _TIME,
+                "id3_version": {"enum": ["2.3", "2.4", 2.3, 2.4]},
+                "target_duration": _TIME,
+                "tolerance": _TIME,
+            }, "How the programmes are delivered (all optional)"),
+            "voices": {"type": "object", "description": "Speakers, each with a voice per language",
+                       "additionalProperties": _per_language(voice, "The speaker's voice per language")},
+            "lexicon": _per_language({"type": "object", "additionalProperties": {"type": "string"}},
+                                     "Whole-word respellings per language ('+' before a vowel marks stress)"),
+            "segments": {"type": "array", "minItems": 1, "items": segment, "description": "The programme in order"},
+        }, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
+            required=("format", "programme", "languages", "segments")),
+    }
