@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import EPISODE
+from radiokit.scaffold import EPISODE as INIT_EPISODE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 VALID = {"example": (ROOT / "examples" / "iwpr-tajikistan-russia" / "episode.yaml").read_text(encoding="utf-8"),
-         "test episode": EPISODE}
+         "test episode": EPISODE, "radiokit init": INIT_EPISODE}
 
 
 @pytest.mark.parametrize("name", list(VALID))

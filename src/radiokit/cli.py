@@ -207,6 +207,24 @@ def say(text: str, language: str, voice: str | None, engine: str, script: Path |
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("."))
+def init(folder: Path) -> None:
+    """Start a new episode in FOLDER (default: here): a commented bilingual episode.yaml with
+    small generated audio (jingle, bed, a Russian interview) that builds at once.
+
+    \b
+    Example:
+      radiokit init my-show && cd my-show && radiokit build episode.yaml
+    """
+    from radiokit.scaffold import init as scaffold
+
+    written = _run(lambda: scaffold(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: radiokit build {written[0]}")
+
+
+@cli.command()
 @click.argument("script", type=click.Path(path_type=Path))
 @click.option("--allow-outside", "allow_outside", multiple=True, type=click.Path(path_type=Path),
               help="A folder outside the script's own from which the script may take files (repeatable).")
