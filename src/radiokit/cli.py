@@ -28,8 +28,13 @@ def cli() -> None:
 
     \b
     Examples:
-      radiokit build episode.yaml
-      radiokit build episode.yaml --out /srv/packages
+      radiokit init my-show                 # a commented episode with audio, to start from
+      radiokit check episode.yaml           # validate, estimate the timing
+      radiokit build episode.yaml           # build the package under build/
+      radiokit verify build/my-show.zip     # what a station runs on what it received
+      radiokit loudness programme.mp3       # measure any file (EBU R128)
+
+    Exit status: 0 success, 1 a build or verification that failed, 2 bad input.
     """
 
 
@@ -302,7 +307,12 @@ def verify(package: Path) -> None:
 
 @cli.group()
 def cache() -> None:
-    """The cache of rendered segments and delivered versions that makes rebuilds fast."""
+    """The cache of rendered segments and delivered versions that makes rebuilds fast.
+
+    \b
+    Example:
+      radiokit cache clear
+    """
 
 
 @cache.command("clear")
