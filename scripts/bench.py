@@ -5,7 +5,8 @@
     python scripts/bench.py --only radiokit-120 --only floor-120
     python scripts/bench.py --minutes 10         # a quicker, shorter run
 
-Contenders, each run as a child process whose whole process tree is sampled for memory (RSS):
+Contenders, each run as a child process whose whole process tree is sampled for memory every 50 ms
+(the sum of proportional set sizes, PSS: shared libraries counted once across processes):
 
     radiokit-120, radiokit-600   `radiokit build` of a one-language programme of N trimmed clips
                                  with 0.4 s gaps: segment files, loudness, limiter, tags, package
@@ -158,14 +159,15 @@ def run_radiokit(script: Path, out: Path, *extra: str) -> None:
 
 # --- measuring ------------------------------------------------------------------------------------
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+def tree_memory_bytes(pid: int) -> int:
+    """Memory of a process and all its descendants, from /proc: the sum of their proportional set sizes
+    (PSS), so that libraries shared by radiokit's worker processes are not counted once per process."""
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/status") as status:
-                total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     pending += [int(child) for child in children.read().split()]
@@ -175,7 +177,7 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 def timed(name: str, args: list[str]) -> dict[str, float | str]:
-    """Run this script with `--run NAME ...` in a child; wall time and peak RSS of its process tree."""
+    """Run this script with `--run NAME ...` in a child; wall time and peak memory (PSS) of its process tree."""
     started = time.monotonic()
     child = subprocess.Popen([sys.executable, __file__, "--run", name, *args])
     peak = 0
@@ -184,7 +186,7 @@ def timed(name: str, args: list[str]) -> dict[str, float | str]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_bytes(child.pid))
+            peak = max(peak, tree_memory_bytes(child.pid))
             time.sleep(0.05)
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -193,7 +195,7 @@ def timed(name: str, args: list[str]) -> dict[str, float | str]:
     sampler.join()
     if status != 0:
         raise SystemExit(f"{name} failed with status {status}")
-    return {"name": name, "wall_s": time.monotonic() - started, "peak_rss_mb": peak / 1e6}
+    return {"name": name, "wall_s": time.monotonic() - started, "peak_mb": peak / 1e6}
 
 
 def run_one(name: str, work: Path, minutes: float) -> None:
@@ -248,7 +250,7 @@ def main() -> None:
     results = {}
     for name in args.only or CONTENDERS:
         results[name] = timed(name, ["--work", str(args.work), "--minutes", str(args.minutes)])
-        print(f"{name:<18} {results[name]['wall_s']:8.1f} s  {results[name]['peak_rss_mb']:8.0f} MB", flush=True)
+        print(f"{name:<18} {results[name]['wall_s']:8.1f} s  {results[name]['peak_mb']:8.0f} MB", flush=True)
     print()
     ratios = [("radiokit-120 / floor-120", "radiokit-120", "floor-120"),
               ("radiokit-600 / radiokit-120", "radiokit-600", "radiokit-120"),
