@@ -281,6 +281,9 @@ class _Parser:
             self.problem(node.line, where, f"{name!r} leads outside the script's folder: copy the file into "
                                            f"{self.folder.name}/ or pass --allow-outside")
             return None
+        if resolved.is_dir():
+            self.problem(node.line, where, f"{name!r} is a folder: name a file in it")
+            return None
         if not resolved.is_file():
             self.problem(node.line, where, f"file {name!r} does not exist: check the name (paths are relative "
                                            "to the script's folder)")
