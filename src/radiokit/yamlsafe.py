@@ -84,7 +84,7 @@ def load(text: str) -> Node:
 def _convert(node: yaml.Node, loader: _Loader, depth: int) -> Node:
     line = node.start_mark.line + 1
     if depth > MAX_DEPTH:
-        raise YamlProblem(line, f"the script nests deeper than {MAX_DEPTH} levels")
+        raise YamlProblem(line, f"the script nests deeper than {MAX_DEPTH} levels: a script needs far fewer; look for unclosed or runaway brackets")
     if node.tag not in _PLAIN_TAGS:
         raise YamlProblem(line, f"YAML tag {node.tag!r} is not allowed: remove it and write a plain value")
     if isinstance(node, yaml.MappingNode):
