@@ -65,7 +65,13 @@ def load(text: str) -> Node:
         raise YamlProblem(1, f"the script is larger than {MAX_SCRIPT_BYTES // 1000} kB: is this the right file?")
     if "\x00" in text:
         raise YamlProblem(1, "the file contains binary data, not a YAML script")
-    loader = _Loader(text)
+    try:
+        # The reader checks every character as the loader is made: a control character fails here.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise YamlProblem(line, f"the file contains a control character (#x{exc.character:04x}) that YAML does not "
+                                "allow: delete it (it may have come from a copy and paste)") from None
     try:
         root = loader.get_single_node()
         if root is None:
