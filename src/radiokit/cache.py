@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from radiokit import __version__
+from radiokit.package import sha256
 from radiokit.script import Script, Segment
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -46,11 +47,7 @@ def file_digest(path: Path) -> str:
 @lru_cache(maxsize=4096)
 def _digest(path: Path, size: int, mtime_ns: int) -> str:
     """Content hash, remembered for as long as the file's size and modification time stay the same."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256(path)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ damaged audio (stripped tags, a re-encode 8 dB too loud) is still caught.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 import tempfile
@@ -22,7 +21,7 @@ from mutagen.id3 import ID3, ID3NoHeaderError
 from radiokit.errors import AudioInputError, InputError
 from radiokit.loudness import Loudness
 from radiokit.master import measure_file
-from radiokit.package import MANIFEST_FORMAT
+from radiokit.package import MANIFEST_FORMAT, sha256
 
 AUDIO_SUFFIXES = (".mp3", ".mp2", ".wav")
 LOUDNESS_TOLERANCE_LU = 0.5  # EBU R128's tolerance for a programme's integrated loudness
@@ -90,7 +89,7 @@ def _verify_folder(folder: Path, problems: list[str]) -> Verdict:
             problems.append(f"{relative}: listed in the manifest but missing")
         elif path.stat().st_size != entry["size"]:
             problems.append(f"{relative}: {path.stat().st_size} bytes, the manifest says {entry['size']}")
-        elif _sha256(path) != entry["sha256"]:
+        elif sha256(path) != entry["sha256"]:
             problems.append(f"{relative}: checksum differs from the manifest (the file was changed or damaged)")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
@@ -116,14 +115,6 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     if missing:
         raise InputError(f"{folder.name}/manifest.json: incomplete: no {', '.join(missing)}")
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_audio(folder: Path, manifest: dict[str, Any], listed: dict[str, Any]) -> list[str]:
