@@ -113,3 +113,15 @@ def test_version_and_help(tmp_path: Path) -> None:
     assert radiokit("--version", cwd=tmp_path).stdout.startswith("radiokit, version ")
     help_text = radiokit("build", "--help", cwd=tmp_path).stdout
     assert "--out" in help_text and "radiokit build" in help_text
+
+
+def test_voices_lists_engines_languages_and_variants(tmp_path: Path) -> None:
+    done = radiokit("voices", cwd=tmp_path)
+    assert done.returncode == 0
+    rows = [line.split()[:3] for line in done.stdout.splitlines()[1:4]]
+    assert rows == [["espeak", "ru", "yes"], ["espeak", "tg", "yes"], ["gtts", "ru", "no"]]
+    variants = done.stdout.splitlines()[-1].split(": ", 1)[1].split(", ")
+    assert {"m3", "f2"} <= set(variants)
+    spoken = radiokit("say", "--lang", "ru", "--voice", f"ru+{variants[variants.index('m3')]}", "--out", "line.wav",
+                      "Проверка", cwd=tmp_path)
+    assert spoken.returncode == 0 and (tmp_path / "line.wav").stat().st_size > 10_000

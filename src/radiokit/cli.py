@@ -266,6 +266,24 @@ def check(script: Path, allow_outside: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+def voices() -> None:
+    """The speech engines, the languages each speaks, and which work offline.
+
+    \b
+    Example:
+      radiokit voices
+    """
+    import espeakng_loader
+
+    variants = sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
+    click.echo("engine  language  offline  voice")
+    click.echo("espeak  ru        yes      ru  (espeak-ng's Russian, with radiokit's number and stress front end)")
+    click.echo("espeak  tg        yes      tg  (radiokit's Tajik front end on espeak-ng's Persian phonemes)")
+    click.echo("gtts    ru        no       ru  (Google Translate's voice; needs the network; --offline speaks espeak)")
+    click.echo(f"voice variants (espeak, e.g. ru+m3, tg+f2): {', '.join(variants)}")
+
+
+@cli.command()
 def schema() -> None:
     """Print the script format as JSON Schema (draft 2020-12), for editors.
 
