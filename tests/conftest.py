@@ -35,6 +35,7 @@ programme:
   presenter: {ru: Шаходат Саибназарова, tg: Шаҳодат Саибназарова}
   publisher: Test Publisher
   copyright: 2012 Test Publisher
+  funder: {ru: Фонд поддержки, tg: Хазинаи дастгирӣ}
   description: {ru: Описание выпуска, tg: Тавсифи барнома}
   artwork: audio/cover.png
 languages: [ru, tg]

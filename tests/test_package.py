@@ -52,3 +52,12 @@ def test_transcripts_travel_in_the_tags(built: BuildReport, language: str) -> No
     expected = {"ru": "Добрый вечер. Президент России посетил Душанбе.",
                 "tg": "Шоми хуш. Президенти Русия ба Душанбе омад."}[language]
     assert headline == expected
+
+
+@pytest.mark.parametrize(("language", "funder"), [("ru", "Фонд поддержки"), ("tg", "Хазинаи дастгирӣ")])
+def test_the_funder_travels_in_every_file(built: BuildReport, language: str, funder: str) -> None:
+    for path in [built.folder / f"testovaya-seriya-7-2012-10-26-{language}.mp3",
+                 *sorted((built.folder / "segments" / language).glob("*.mp3"))]:
+        assert ID3(path).getall("TXXX:FUNDER")[0].text == [funder], path.name
+    manifest = json.loads((built.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["programme"]["funder"][language] == funder

@@ -170,6 +170,7 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
             "date": programme.date.isoformat() if programme.date else None,
             "presenter": dict(programme.presenter), "publisher": programme.publisher,
             "copyright": programme.copyright, "description": dict(programme.description),
+            "funder": dict(programme.funder),
         },
         "delivery": {
             "profile": script.delivery.profile.name,

@@ -95,6 +95,7 @@ def script_schema() -> dict[str, Any]:
                 "description": _text("ID3 COMM"),
                 "artwork": _FILE | {"description": "Cover image, JPEG or PNG (ID3 APIC)"},
                 "slug": {"type": "string", "description": "File name stem of the package"},
+                "funder": _text("Who funded the programme (ID3 TXXX:FUNDER)"),
             }, "The programme's metadata", required=("series", "title")),
             "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1, "uniqueItems": True,
                           "description": "The versions to build, in this order"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from radiokit.errors import ScriptError
 from radiokit.yamlsafe import Map, Node, Scalar, Seq
 
 FORMAT = "radiokit/1"
+MAX_SCRIPT_BYTES = 1_000_000
 LANGUAGES = ("ru", "tg")
 ENGINES = ("espeak", "gtts")
 ENGINE_LANGUAGES = {"espeak": ("ru", "tg"), "gtts": ("ru",)}
@@ -23,8 +25,8 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".ai
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # all that str.splitlines splits on
-_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
-_ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]+))?$")
+_TIME = re.compile(r"^(?:(\d{1,4}):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+_ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]{1,40}))?$")  # variants have short names
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Programme:
     copyright: str | None = None
     artwork: Path | None = None
     slug: str = ""
+    funder: Mapping[str, str] = field(default_factory=dict)  # who paid for the programme, per language
 
 
 @dataclass(frozen=True)
@@ -138,13 +141,17 @@ def load_script(path: Path, allow_outside: tuple[Path, ...] = ()) -> Script:
     """Read and validate a script; raises ScriptError listing every problem found."""
     shown = str(path)
     try:
-        raw = path.read_bytes()
+        # One byte past the bound is enough to refuse: a huge file (or /dev/zero) is never read whole.
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SCRIPT_BYTES + 1)
     except FileNotFoundError:
         raise ScriptError([f"{shown}: no such script: check the path"]) from None
     except IsADirectoryError:
         raise ScriptError([f"{shown}: is a folder: give the episode.yaml inside it"]) from None
     except OSError as exc:
         raise ScriptError([f"{shown}: cannot read the script ({exc.strerror})"]) from None
+    if len(raw) > MAX_SCRIPT_BYTES:
+        raise ScriptError([f"{shown}:1: the script is larger than {MAX_SCRIPT_BYTES // 1000} kB: is this the right file?"])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -166,7 +173,11 @@ def parse_time(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float is no length of time
+            return None
+        return number if math.isfinite(number) else None
     if isinstance(value, str):
         match = _TIME.match(value.strip())
         if match:
@@ -234,8 +245,11 @@ class _Parser:
         if not isinstance(node, Scalar) or isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             self.problem(node.line, where, "must be a number")
             return None
-        value = float(node.value)
-        if value != value or (low is not None and value < low) or (high is not None and value > high):
+        try:
+            value = float(node.value)
+        except OverflowError:  # an integer beyond any float is outside every range
+            value = math.inf if node.value > 0 else -math.inf
+        if math.isnan(value) or (low is not None and value < low) or (high is not None and value > high):
             bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else (
                 f"at least {low:g}" if low is not None else f"at most {high:g}")
             self.problem(node.line, where, f"{value:g} is out of range: use a value {bounds}")
@@ -256,7 +270,7 @@ class _Parser:
         if value is None:
             self.problem(node.line, where, "must be seconds (1.5) or a time like \"1:20\" or \"0:03.5\"")
             return None
-        if value < 0 or (positive and value == 0) or value != value or value == float("inf"):
+        if value < 0 or (positive and value == 0):
             self.problem(node.line, where, f"must be {'more than' if positive else 'at least'} 0 seconds")
             return None
         return value
@@ -279,16 +293,28 @@ class _Parser:
             self.problem(node.line, where, f"{name!r} is an absolute path: put the file beside the script "
                                            "and give a relative path (or pass --allow-outside)")
             return None
-        resolved = (self.folder / given).resolve()
+        try:
+            resolved = (self.folder / given).resolve()
+            is_folder, is_file = resolved.is_dir(), resolved.is_file()
+        except RuntimeError:  # pathlib's way of saying a symbolic link loops
+            self.problem(node.line, where, f"{name!r} is a symbolic link that leads back to itself: "
+                                           "point it at the file")
+            return None
+        except ValueError:  # a NUL, or half a surrogate pair, from a YAML escape such as "\0"
+            self.problem(node.line, where, f"{name!r} holds a character no file name can: retype the name")
+            return None
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            self.problem(node.line, where, f"{name!r} cannot be looked up ({exc.strerror}): check the name")
+            return None
         roots = (self.folder, *self.allow_outside)
         if not any(resolved.is_relative_to(root) for root in roots):
             self.problem(node.line, where, f"{name!r} leads outside the script's folder: copy the file into "
                                            f"{self.folder.name}/ or pass --allow-outside")
             return None
-        if resolved.is_dir():
+        if is_folder:
             self.problem(node.line, where, f"{name!r} is a folder: name a file in it")
             return None
-        if not resolved.is_file():
+        if not is_file:
             self.problem(node.line, where, f"file {name!r} does not exist: check the name (paths are relative "
                                            "to the script's folder)")
             return None
@@ -495,7 +521,7 @@ class _Parser:
             return None
         where = "programme"
         found = self.map_of(node, where, ("series", "title", "episode", "date", "presenter", "publisher",
-                                          "copyright", "description", "artwork", "slug"),
+                                          "copyright", "description", "artwork", "slug", "funder"),
                             required=("series", "title"))
         if found is None:
             return None
@@ -525,7 +551,7 @@ class _Parser:
         return Programme(series=series, title=text("title"), presenter=text("presenter"),
                          description=text("description"), episode=episode, date=date,
                          publisher=plain("publisher"), copyright=plain("copyright"), artwork=artwork,
-                         slug=slug or "episode")
+                         slug=slug or "episode", funder=text("funder"))
 
     def date(self, node: Node, where: str) -> dt.date | None:
         value = node.value if isinstance(node, Scalar) else None

@@ -112,12 +112,14 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
 def tag_language(script: Script, language: str, folder: Path, entry: LanguageEntry) -> None:
     """Tag one language's programme (with chapters) and its segment files."""
     programme = script.programme
+    funder = {"FUNDER": programme.funder[language]} if language in programme.funder else {}
     base = Tags(
         title=programme.title.get(language, programme.series), album=programme.series,
         artist=programme.presenter.get(language, ""), language=language, track=programme.episode,
         date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
         comment=programme.description.get(language), artwork=programme.artwork,
-        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}"},
+        extra={"LOUDNESS_LUFS": f"{entry.integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{entry.true_peak_dbtp:.1f}",
+               **funder},
         transcript=transcript_text(entry))
     # A crossfaded segment's chapter starts where it becomes audible; the one before ends there.
     ends = [s.start_s + s.duration_s for s in entry.segments]
@@ -130,5 +132,6 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
     for seg in entry.segments:
         segment_tags = dataclasses.replace(
             base, title=seg.title, track=f"{seg.index}/{total}", transcript=segment_label(seg),
-            extra={"LOUDNESS_LUFS": f"{seg.integrated_lufs:.1f}"} if np.isfinite(seg.integrated_lufs) else {})
+            extra={**funder, **({"LOUDNESS_LUFS": f"{seg.integrated_lufs:.1f}"} if np.isfinite(seg.integrated_lufs)
+                                 else {})})
         write_tags(folder / seg.file, segment_tags, [], version)
