@@ -56,12 +56,27 @@ def test_a_symlink_leading_out_is_refused(corpus: Path, tmp_path: Path) -> None:
                                            "leads outside the script's folder: copy the file into bad/ or pass --allow-outside\n")
 
 
-def test_oversized_and_overdeep_scripts_are_refused(corpus: Path) -> None:
-    base = (CORPUS / "missing-file.yaml").read_text(encoding="utf-8")
-    (corpus / "huge.yaml").write_text(base + "# " + "x" * 1_100_000 + "\n", encoding="utf-8")
-    done = radiokit("build", "huge.yaml", "--out", "out", cwd=corpus)
-    assert done.returncode == 2 and done.stderr.startswith("error: huge.yaml") and "Traceback" not in done.stderr
-    (corpus / "deep.yaml").write_text("a: " + "[" * 60 + "]" * 60 + "\n", encoding="utf-8")
-    done = radiokit("build", "deep.yaml", "--out", "out", cwd=corpus)
-    assert done.returncode == 2 and done.stderr.startswith("error: deep.yaml:1: ") and "Traceback" not in done.stderr
-    assert not (corpus / "out").exists()
+DEEP = "1: the script nests deeper than 20 levels: a script needs far fewer; look for unclosed or runaway brackets"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# " + "x" * 1_100_000 + "\n", "1: the script is larger than 1000 kB: is this the right file?"),
+    # Nesting far past the bound, and far past what PyYAML's recursive composer survives, in a few kB.
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", DEEP),
+    ("segments: " + "{a: " * 5000, DEEP),
+])
+def test_oversized_and_overdeep_scripts_are_refused(corpus: Path, text: str, expected: str) -> None:
+    (corpus / "generated.yaml").write_text(text, encoding="utf-8")
+    assert_refused(corpus, "generated.yaml", f"error: generated.yaml:{expected}\n")
+
+
+def test_a_symlink_loop_is_refused(corpus: Path) -> None:
+    (corpus / "audio" / "loop.wav").symlink_to("loop.wav")
+    script = (CORPUS / "missing-file.yaml").read_text(encoding="utf-8").replace("audio/missing.wav", "audio/loop.wav")
+    (corpus / "loop.yaml").write_text(script, encoding="utf-8")
+    assert_refused(corpus, "loop.yaml", "error: loop.yaml:10: segments[1] (intro): music: 'audio/loop.wav' is a "
+                                        "symbolic link that leads back to itself: point it at the file\n")
+
+
+def test_a_script_that_does_not_exist_is_named(corpus: Path) -> None:
+    assert_refused(corpus, "nope.yaml", "error: nope.yaml: no such script: check the path\n")

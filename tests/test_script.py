@@ -167,3 +167,91 @@ def test_slug_is_file_safe_latin() -> None:
 
 def test_example_in_spec_shape_uses_every_segment_kind() -> None:
     assert all(kind in EPISODE for kind in ("music:", "speaker:", "clip:", "silence:", "take:", "voiceover:"))
+
+
+def refused(folder: Path, text: str) -> list[str]:
+    """The problems in a whole script, each without the script's path."""
+    path = folder / "episode.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScriptError) as caught:
+        load_script(path)
+    return [line.split(str(path), 1)[1] for line in caught.value.problems]
+
+
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 5000 + "]" * 5000 + "\n",
+    "a: " + "{b: " * 5000 + "1" + "}" * 5000 + "\n",
+    "a: " + "[" * 100_000,
+    "a: " + "[" * 21 + "]" * 21 + "\n",
+])
+def test_nesting_is_bounded_before_python_recursion_gives_out(tmp_path: Path, text: str) -> None:
+    assert refused(tmp_path, text) == [(":1: the script nests deeper than 20 levels: a script needs far fewer; "
+                                        "look for unclosed or runaway brackets")]
+
+
+def test_twenty_levels_of_nesting_are_still_read(tmp_path: Path) -> None:
+    found = refused(tmp_path, "a: " + "[" * 20 + "]" * 20 + "\n")
+    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, segments"
+
+
+@pytest.mark.parametrize("value", ["2012-02-30", "2012-13-45", "2012-10-26 25:00:00"])
+def test_an_impossible_date_is_named_by_its_key(tmp_path: Path, value: str) -> None:
+    head = HEAD.replace("  series: S\n", f"  series: S\n  date: {value}\n")
+    assert problems(tmp_path, "  - id: a\n    silence: 1\n", head) == [
+        ":4: programme.date: must be a real date written YYYY-MM-DD"]
+
+
+def test_what_yaml_cannot_build_stays_the_text_it_was_written_as(tmp_path: Path) -> None:
+    digits = "7" * 5000  # more than Python turns into an integer
+    head = HEAD.replace("  series: S\n", f"  series: S\n  episode: {digits}\n").replace("{ru: Т,", "{ru: 2012-02-30,")
+    path = tmp_path / "episode.yaml"
+    path.write_text(head + "  - id: a\n    silence: 1\n", encoding="utf-8")
+    programme = load_script(path).programme
+    assert (programme.episode, programme.title["ru"]) == (digits, "2012-02-30")
+    head = HEAD.replace("voice: ru}", f"voice: ru, rate: {digits}}}")
+    assert problems(tmp_path, "  - id: a\n    silence: 1\n", head) == [":8: voices.host.ru.rate: must be a number"]
+
+
+def test_numbers_beyond_any_float_are_out_of_range(tmp_path: Path) -> None:
+    huge = "1" + "0" * 400
+    head = HEAD.replace("voice: ru}", f"voice: ru, rate: {huge}}}")
+    assert problems(tmp_path, f"  - id: a\n    silence: 1\n    gap: {huge}\n", head) == [
+        ":8: voices.host.ru.rate: inf is out of range: use a value between 80 and 450",
+        ':13: segments[1] (a): gap: must be seconds (1.5) or a time like "1:20" or "0:03.5"']
+
+
+@pytest.mark.parametrize("value", [10**400, float("inf"), float("-inf"), float("nan"), "10000:00:00"])
+def test_no_length_of_time_from_infinite_or_absurd_values(value: object) -> None:
+    assert parse_time(value) is None
+
+
+@pytest.mark.parametrize("name, expected", [
+    ('"a\\0b.wav"', "'a\\x00b.wav' holds a character no file name can: retype the name"),
+    ('"\\ud800.wav"', "'\\ud800.wav' holds a character no file name can: retype the name"),
+    ("a" * 300 + ".wav", f"'{'a' * 300}.wav' cannot be looked up (File name too long): check the name"),
+    ("loop.wav", "'loop.wav' is a symbolic link that leads back to itself: point it at the file"),
+])
+def test_file_names_the_file_system_cannot_use(tmp_path: Path, name: str, expected: str) -> None:
+    (tmp_path / "loop.wav").symlink_to("loop.wav")
+    assert problems(tmp_path, f"  - id: a\n    music: {name}\n") == [f":12: segments[1] (a): music: {expected}"]
+
+
+def test_an_overlong_espeak_variant_is_not_looked_up(tmp_path: Path) -> None:
+    head = HEAD.replace("voice: ru}", f"voice: ru+{'m' * 300}}}")
+    found = problems(tmp_path, "  - id: a\n    silence: 1\n", head)
+    assert found == [f":8: voices.host.ru.voice: 'ru+{'m' * 300}' is not a ru voice: use 'ru' or ru+VARIANT (e.g. ru+m3)"]
+
+
+def test_a_script_over_the_size_bound_is_refused_even_mid_character(tmp_path: Path) -> None:
+    # 1 MB of two-byte letters, so that the first byte past the bound splits a letter.
+    assert refused(tmp_path, "# " + "ж" * 500_000 + "\n") == [
+        ":1: the script is larger than 1000 kB: is this the right file?"]
+
+
+def test_control_characters_and_line_breaks_in_keys_keep_one_line_per_problem(tmp_path: Path) -> None:
+    assert refused(tmp_path, "format: radiokit/1\x07\n") == [
+        (":1: the file contains a control character (#x0007) that YAML does not allow: delete it (it may have come "
+         "from a copy and paste)")]
+    head = HEAD.replace("segments:\n", 'lexicon:\n  ru: {"a\\nb\\u2028c": ""}\nsegments:\n')
+    assert problems(tmp_path, "  - id: a\n    silence: 1\n", head) == [
+        ":11: lexicon.ru.a\\nb\\u2028c: is empty: write the text"]

@@ -564,7 +564,7 @@ class _Parser:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.problem(node.line, where, "must be a date written YYYY-MM-DD")
+        self.problem(node.line, where, "must be a real date written YYYY-MM-DD")
         return None
 
     # ---- segments ----------------------------------------------------------
