@@ -1,14 +1,23 @@
-"""The package's texts, read as their readers read them: WebVTT cues, transcripts in the tags (USLT)."""
+"""The package's texts, read as their readers read them: WebVTT cues, transcripts in the tags (USLT), the
+rundown, the manifest's figures beside the files' own."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import html
 import json
+import math
 import re
+from pathlib import Path
 
 import pytest
 from mutagen.id3 import ID3
 
+from radiokit.package import LanguageEntry, SegmentEntry, write_vtt
 from radiokit.pipeline import BuildReport
+
+SLUG = "testovaya-seriya-7-2012-10-26"
 
 CUE_TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
 
@@ -61,3 +70,69 @@ def test_the_funder_travels_in_every_file(built: BuildReport, language: str, fun
         assert ID3(path).getall("TXXX:FUNDER")[0].text == [funder], path.name
     manifest = json.loads((built.folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["programme"]["funder"][language] == funder
+
+
+def test_webvtt_cue_text_cannot_break_its_cue(tmp_path: Path) -> None:
+    """Producers' titles and texts may hold what WebVTT reads as markup, a timing line or the end of a cue."""
+    awkward = [("Q&A <live>", "Vote 2 --> 3 <b>bold</b>\n\nNext"), ("Line\nbreak", "a &amp; b")]
+    segments = tuple(SegmentEntry(index, f"s{index}", title, "speech", 2.0 * index, 2.0, text, None, "x.mp3",
+                                  -23.0, -3.0) for index, (title, text) in enumerate(awkward, start=1))
+    path = write_vtt(tmp_path, LanguageEntry("ru", "x.mp3", 6.0, -23.0, -3.0, 5.0, 0.0, segments))
+    text = path.read_text(encoding="utf-8")
+    blocks = text.rstrip("\n").split("\n\n")
+    assert blocks[0] == "WEBVTT" and text.endswith("\n")
+    cues = [block.split("\n") for block in blocks[1:]]
+    assert [len(cue) for cue in cues] == [3, 3]  # identifier, timing, one line of text
+    assert all("-->" not in cue[2] and "<" not in cue[2] for cue in cues)
+    assert [html.unescape(cue[2]) for cue in cues] == ["Q&A <live>: Vote 2 --> 3 <b>bold</b> Next",
+                                                       "Line break: a &amp; b"]
+
+
+def manifest(built: BuildReport) -> dict:
+    return json.loads((built.folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_each_language_lists_its_files_with_size_checksum_and_figures(built: BuildReport) -> None:
+    data = manifest(built)
+    listed = {entry["path"]: entry for entry in data["files"]}
+    for language, entry in data["languages"].items():
+        for item in [entry, *entry["segments"]]:
+            content = (built.folder / item["file"]).read_bytes()
+            assert (item["size"], item["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
+            assert (listed[item["file"]]["size"], listed[item["file"]]["sha256"]) == (item["size"], item["sha256"])
+        for segment in entry["segments"]:
+            assert segment["end_s"] == pytest.approx(segment["start_s"] + segment["duration_s"], abs=0.0011)
+            tags = ID3(built.folder / segment["file"])
+            for frame, key in (("TXXX:LOUDNESS_LUFS", "integrated_lufs"), ("TXXX:TRUE_PEAK_DBTP", "true_peak_dbtp")):
+                tagged = float(tags[frame].text[0])
+                if segment["id"] == "pause":  # digital silence: no loudness, no peak
+                    assert segment[key] is None and tagged == -math.inf
+                else:
+                    assert tagged == pytest.approx(segment[key], abs=0.051)
+        assert max(s["true_peak_dbtp"] for s in entry["segments"] if s["true_peak_dbtp"] is not None) \
+            <= data["delivery"]["true_peak_dbtp"], language
+    assert data["programme"]["artwork"] == "image/png"
+
+
+def test_rundown_rows_and_headers(built: BuildReport) -> None:
+    data = manifest(built)
+    with (built.folder / "rundown.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["language", "index", "id", "title", "kind", "start", "duration", "end", "in_words",
+                             "out_words", "loudness_lufs"]
+    expected = [(language, segment) for language, entry in data["languages"].items() for segment in entry["segments"]]
+    assert len(rows) == len(expected)
+    for row, (language, segment) in zip(rows, expected):
+        assert (row["language"], int(row["index"]), row["id"], row["title"], row["kind"]) == (
+            language, segment["index"], segment["id"], segment["title"], segment["kind"])
+        assert float(row["start"]) == pytest.approx(segment["start_s"], abs=0.0011)
+        assert float(row["end"]) == pytest.approx(float(row["start"]) + float(row["duration"]), abs=0.0011)
+        if segment["integrated_lufs"] is None:
+            assert row["loudness_lufs"] == ""
+        else:
+            assert float(row["loudness_lufs"]) == pytest.approx(segment["integrated_lufs"], abs=0.051)
+    text = (built.folder / "rundown.txt").read_text(encoding="utf-8")
+    for language, entry in data["languages"].items():
+        minutes, seconds = divmod(entry["duration_s"], 60)
+        assert (f"duration {int(minutes)}:{seconds:04.1f}  loudness {entry['integrated_lufs']:.1f} LUFS  "
+                f"true peak {entry['true_peak_dbtp']:.1f} dBTP") in text, language

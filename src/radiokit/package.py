@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html
 import json
 import math
 import os
@@ -32,7 +33,8 @@ class SegmentEntry:
     text: str  # as spoken ("" for music, silence and untranslated clips)
     clip_language: str | None
     file: str  # relative to the package folder
-    integrated_lufs: float
+    integrated_lufs: float  # as encoded; -inf for silence
+    true_peak_dbtp: float
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,10 @@ def write_vtt(folder: Path, entry: LanguageEntry) -> Path:
     cues = ["WEBVTT", ""]
     for seg, after in zip(entry.segments, [*entry.segments[1:], None]):
         end = seg.start_s + seg.duration_s if after is None else min(seg.start_s + seg.duration_s, after.start_s)
-        # A blank line ends a cue, and "-->" starts a timing line: neither may appear inside the text.
-        text = " ".join(segment_label(seg).split()).replace("-->", "->")
-        cues += [str(seg.index), f"{_vtt_time(seg.start_s)} --> {_vtt_time(end)}", f"{seg.title}: {text}", ""]
+        # A line break would end the cue; in cue text "&" and "<" start escapes and tags, and ">" would let
+        # "-->" through, so all three are written as character references.
+        text = html.escape(" ".join(f"{seg.title}: {segment_label(seg)}".split()), quote=False)
+        cues += [str(seg.index), f"{_vtt_time(seg.start_s)} --> {_vtt_time(end)}", text, ""]
     path.write_text("\n".join(cues), encoding="utf-8")
     return path
 
@@ -135,18 +138,28 @@ def write_rundown(folder: Path, script: Script, entries: Sequence[LanguageEntry]
             slot = f"  slot {clock(target)} ({'+' if entry.duration_s >= target else ''}{entry.duration_s - target:.1f} s)"
         lines.append(f"duration {clock(entry.duration_s)}{slot}  loudness {entry.integrated_lufs:.1f} LUFS  "
                      f"true peak {entry.true_peak_dbtp:.1f} dBTP")
-        lines.append(f"{'#':>3}  {'start':>8}  {'length':>7}  {'end':>8}  title / in ... out")
+        lines.append(f"{'#':>3}  {'start':>8}  {'length':>7}  {'end':>8}  {'LUFS':>5}  title / in ... out")
         for seg in entry.segments:
             first, last = edge_words(seg.text)
             words = f"  \"{first} ... {last}\"" if first else ""
             lines.append(f"{seg.index:>3}  {clock(seg.start_s):>8}  {clock(seg.duration_s):>7}  "
-                         f"{clock(seg.start_s + seg.duration_s):>8}  {seg.title}{words}")
+                         f"{clock(seg.start_s + seg.duration_s):>8}  {_figure(seg.integrated_lufs) or '-':>5}  "
+                         f"{seg.title}{words}")
         lines.append("")
     (folder / "rundown.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
 def _figure(value: float) -> str:
-    return f"{value:.1f}" if value == value and abs(value) != float("inf") else ""
+    return f"{value:.1f}" if math.isfinite(value) else ""
+
+
+def _json_figure(value: float) -> float | None:
+    """JSON has no infinities: silence (-inf LUFS, -inf dBTP) is null."""
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def artwork_mime(path: Path) -> str:
+    return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
 
 
 def sha256(path: Path) -> str:
@@ -158,8 +171,15 @@ def sha256(path: Path) -> str:
 
 
 def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry]) -> None:
+    """The package's contents with sizes and checksums, and each language's programme and segments with
+    their times and loudness (docs/manifest.md)."""
     programme = script.programme
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+    files = {p.relative_to(folder).as_posix(): {"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size,
+                                                "sha256": sha256(p)}
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+    def checked(path: str) -> dict[str, object]:
+        return {"file": path, "size": files[path]["size"], "sha256": files[path]["sha256"]}
     manifest = {
         "format": MANIFEST_FORMAT,
         "generator": f"radiokit {__version__}",
@@ -171,6 +191,7 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
             "presenter": dict(programme.presenter), "publisher": programme.publisher,
             "copyright": programme.copyright, "description": dict(programme.description),
             "funder": dict(programme.funder),
+            "artwork": artwork_mime(programme.artwork) if programme.artwork else None,
         },
         "delivery": {
             "profile": script.delivery.profile.name,
@@ -182,21 +203,20 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
         },
         "languages": {
             entry.language: {
-                "file": entry.file, "duration_s": round(entry.duration_s, 3),
+                **checked(entry.file), "duration_s": round(entry.duration_s, 3),
                 "integrated_lufs": round(entry.integrated_lufs, 2), "true_peak_dbtp": round(entry.true_peak_dbtp, 2),
                 "loudness_range_lu": round(entry.loudness_range_lu, 2),
                 "segments": [
                     {"index": s.index, "id": s.id, "title": s.title, "kind": s.kind, "start_s": round(s.start_s, 3),
-                     "duration_s": round(s.duration_s, 3), "file": s.file,
-                     "integrated_lufs": round(s.integrated_lufs, 2) if math.isfinite(s.integrated_lufs) else None}
+                     "duration_s": round(s.duration_s, 3), "end_s": round(s.start_s + s.duration_s, 3),
+                     **checked(s.file), "integrated_lufs": _json_figure(s.integrated_lufs),
+                     "true_peak_dbtp": _json_figure(s.true_peak_dbtp)}
                     for s in entry.segments
                 ],
             }
             for entry in entries
         },
-        "files": [
-            {"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size, "sha256": sha256(p)} for p in files
-        ],
+        "files": list(files.values()),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

@@ -302,11 +302,12 @@ def _deliver_version(script: Script, version: _Version, folder: Path, store: Cac
     entries: list[package.SegmentEntry] = []
     for number, (segment, name, item, text) in enumerate(zip(segments, stems, placed, version.texts, strict=True),
                                                          start=1):
+        segment_mp3 = measured[folder / "segments" / language / f"{name}.mp3"]
         entries.append(package.SegmentEntry(
             index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
             start_s=item.start_frame / rate, duration_s=item.frames / rate, text=text,
             clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
-            integrated_lufs=measured[folder / "segments" / language / f"{name}.mp3"].integrated_lufs))
+            integrated_lufs=segment_mp3.integrated_lufs, true_peak_dbtp=segment_mp3.true_peak_dbtp))
     final = measured[folder / f"{stem}.mp3"]
     entry = package.LanguageEntry(
         language=language, file=f"{stem}.mp3", duration_s=final.duration_s,
