@@ -14,13 +14,18 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 from mutagen.id3 import ID3, TIT2
 
+from media import tone
+from radiokit import verify as verify_module
 from radiokit.audio_io import ffmpeg_exe
+from radiokit.encode import encode_array
 from radiokit.errors import InputError
 from radiokit.pipeline import BuildReport
-from radiokit.verify import verify
+from radiokit.tag import Tags, write_tags
+from radiokit.verify import mp3_stream, verify
 from test_cli import radiokit
 
 SLUG = "testovaya-seriya-7-2012-10-26"
@@ -240,7 +245,8 @@ def test_zip_slip_entries_are_refused_and_never_written(built: BuildReport, tmp_
     work = tmp_path / "station"
     work.mkdir()
     zip_path = repack(folder, work / "slip.zip", {"../escaped.txt": b"owned", "/tmp/absolute-escape.txt": b"owned",
-                                                  f"{SLUG}/../../escaped2.txt": b"owned", "README.txt": b"beside"})
+                                                  f"{SLUG}/../../escaped2.txt": b"owned", "README.txt": b"beside",
+                                                  "C:/escape.txt": b"owned", f"{SLUG}\\..\\..\\escaped3.txt": b"owned"})
     with zipfile.ZipFile(zip_path, "a") as archive:
         archive.writestr(*symlink_entry(f"{SLUG}/segments/link.mp3", "/etc/passwd"))
         with pytest.warns(UserWarning, match="Duplicate name"):
@@ -248,11 +254,11 @@ def test_zip_slip_entries_are_refused_and_never_written(built: BuildReport, tmp_
     done = check(zip_path)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert "../escaped.txt: entry leaves the package folder (absolute path or '..'); it was not extracted" in lines
-    assert "/tmp/absolute-escape.txt: entry leaves the package folder (absolute path or '..'); it was not extracted" \
-        in lines
-    assert f"{SLUG}/../../escaped2.txt: entry leaves the package folder (absolute path or '..'); it was not extracted" \
-        in lines
+    leaves = "entry could land outside the package folder (an absolute path, '..', a drive or a backslash); it was " \
+             "not extracted"
+    for name in ["../escaped.txt", "/tmp/absolute-escape.txt", f"{SLUG}/../../escaped2.txt", "C:/escape.txt",
+                 f"{SLUG}\\..\\..\\escaped3.txt"]:
+        assert f"{name}: {leaves}" in lines
     assert f"README.txt: entry outside the package folder {SLUG}/; it was not extracted" in lines
     assert f"{SLUG}/segments/link.mp3: entry is a symbolic link; it was not extracted" in lines
     assert any(line.startswith(f"{SLUG}/rundown.txt: in the zip twice") for line in lines)
@@ -303,3 +309,25 @@ def test_a_malformed_manifest_is_named_by_its_key(built: BuildReport, tmp_path: 
         verify(folder)
     assert str(raised.value).startswith(f"{folder}: manifest.json: {where}: "), raised.value
     assert raised.value.exit_status == 2 and len(str(raised.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("channels, rate, kbps, version", [(2, 44100, 128, "2.3"), (1, 48000, 64, "2.4")])
+def test_mp3_audio_is_checked_against_the_crc_its_encoder_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                channels: int, rate: int, kbps: int,
+                                                                version: str) -> None:
+    """The encoder (ffmpeg) recorded the audio's length and CRC-16; radiokit's own CRC must agree with it on
+    an intact file, in stereo and mono, and tell a changed byte and a cut file."""
+    monkeypatch.setattr(verify_module, "_CRC_ROWS", 1)  # one 4 KiB row a block: the joins between blocks count
+    path = tmp_path / "p.mp3"
+    encode_array(path, "mp3", tone(440.0, 3.0, rate, -20.0, channels=channels).astype(np.float32)
+                 .reshape(-1, channels), rate, kbps)
+    write_tags(path, Tags(title="T", album="S", artist="P", language="ru"), [], version)
+    assert mp3_stream(path) == verify_module.Mp3Stream(rate, channels, kbps, None)
+    data = bytearray(path.read_bytes())
+    data[-1000] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert mp3_stream(path).problem == "its audio is damaged: the frames' CRC differs from the one its encoder wrote"
+    path.write_bytes(bytes(data[:-1000]))
+    assert mp3_stream(path).problem.startswith("truncated: ")
+    path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"not audio" * 100)
+    assert mp3_stream(path) == "no MP3 audio frame where the ID3 tag ends (not an MP3, or damaged at its start)"

@@ -8,6 +8,7 @@ tags, a re-encode 8 dB too loud, a damaged frame) is still caught.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -91,7 +92,8 @@ def _unpack(archive: zipfile.ZipFile, into: Path, package: Path) -> tuple[Path, 
     for info in archive.infolist():
         name = info.filename
         if _leaves(name):
-            problems.append(f"{name}: entry leaves the package folder (absolute path or '..'); it was not extracted")
+            problems.append(f"{name}: entry could land outside the package folder (an absolute path, '..', a drive "
+                            "or a backslash); it was not extracted")
             continue
         parts = PurePosixPath(name).parts
         inside = "/".join(parts[1:])
@@ -163,7 +165,10 @@ class _Audio:
     true_peak_dbtp: float | None
     frames: dict[str, str]  # the frames it must carry, with their values
     chapters: list[Chapter] | None  # a programme's chapters; None for a segment
-    programme: bool
+
+    @property
+    def programme(self) -> bool:
+        return self.chapters is not None
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,8 @@ def _read_manifest(folder: Path, shown: str) -> _Manifest:
             claims.append(_claim(read, segment, "file", at))
             title = read.value(segment, "title", str, at)
             marks.append((title, read.number(segment, "start_s", at), read.number(segment, "duration_s", at)))
-            frames = _frames(read, programme, language, title, f"{number + 1}/{len(segments)}")
+            index = read.value(segment, "index", int, at)
+            frames = _frames(read, programme, language, title, f"{index}/{len(segments)}")
             audio.append(_audio(read, segment, at, frames, None))
         if marks:
             titles, starts, durations = zip(*marks)
@@ -287,8 +293,7 @@ def _claim(read: _Reader, entry: Any, key: str, where: str) -> _Claim:
 def _audio(read: _Reader, entry: Any, where: str, frames: dict[str, str], chapters: list[Chapter] | None) -> _Audio:
     return _Audio(read.value(entry, "file", str, where), read.number(entry, "duration_s", where),
                   read.figure(entry, "integrated_lufs", where), read.figure(entry, "true_peak_dbtp", where), frames,
-                  chapters,
-                  programme=chapters is not None)
+                  chapters)
 
 
 def _frames(read: _Reader, programme: Any, language: str, title: str, track: str | None) -> dict[str, str]:
@@ -384,7 +389,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 class _Found:
     """What one MP3 turned out to be."""
 
-    stream: _Stream | str  # its MPEG stream, or why it has none
+    stream: Mp3Stream | str  # its MPEG stream, or why it has none
     loudness: Loudness | None  # None: it does not decode to its end
     tags: ReadBack | None
 
@@ -394,7 +399,7 @@ def _inspect(path: Path, manifest: _Manifest) -> _Found:
         loudness: Loudness | None = measure_file(path, manifest.sample_rate, manifest.channels)
     except AudioInputError:
         loudness = None
-    return _Found(_mpeg_stream(path), loudness, read_tags(path))
+    return _Found(mp3_stream(path), loudness, read_tags(path))
 
 
 def _judge(item: _Audio, found: _Found, manifest: _Manifest) -> list[str]:
@@ -402,7 +407,7 @@ def _judge(item: _Audio, found: _Found, manifest: _Manifest) -> list[str]:
     if isinstance(found.stream, str):
         problems.append(found.stream)
     else:
-        problems += list(found.stream.problems)
+        problems += [found.stream.problem] if found.stream.problem else []
         heard = (found.stream.sample_rate, found.stream.channels, found.stream.bitrate_kbps)
         if heard != (manifest.sample_rate, manifest.channels, manifest.bitrate_kbps):
             problems.append(f"{_format(*heard)}, the manifest says "
@@ -500,17 +505,19 @@ _LAME_BYTES = 36  # the LAME extension after the Xing/Info fields, up to and inc
 
 
 @dataclass(frozen=True)
-class _Stream:
+class Mp3Stream:
+    """An MP3's format, from its first frame, and what is wrong with its audio."""
+
     sample_rate: int
     channels: int
     bitrate_kbps: int
-    problems: tuple[str, ...]
+    problem: str | None
 
 
-def _mpeg_stream(path: Path) -> _Stream | str:
-    """The first frame after the ID3 tag, and the audio checked against the music length and CRC-16 that
-    the encoder wrote into its "Info" frame: ffmpeg decodes a damaged frame without a word, and drops a
-    damaged frame header with a gap shorter than a duration check notices."""
+def mp3_stream(path: Path) -> Mp3Stream | str:
+    """The first frame after the ID3 tag (or why there is none), and the audio checked against the length
+    and CRC-16 that the encoder wrote into that frame, the LAME "Info" header: ffmpeg decodes a damaged
+    frame without a word, and skips a frame with a damaged header, a gap no duration check notices."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         head = handle.read(10)
@@ -518,46 +525,53 @@ def _mpeg_stream(path: Path) -> _Stream | str:
         if len(head) == 10 and head[:3] == b"ID3":
             start = 10 + _syncsafe(head[6:10]) + (10 if head[5] & 0x10 else 0)  # a v2.4 footer adds 10
         handle.seek(start)
-        first = handle.read(4)
-        header = int.from_bytes(first, "big")
-        version, layer = (header >> 19) & 3, (header >> 17) & 3
-        bitrate_index, rate_index = (header >> 12) & 15, (header >> 10) & 3
-        if len(first) < 4 or header >> 21 != 0x7FF or layer != 1 or version == 1 or bitrate_index in (0, 15) \
-                or rate_index == 3:
+        layout = _frame_layout(int.from_bytes(handle.read(4).ljust(4, b"\0"), "big"))
+        if layout is None:
             return "no MP3 audio frame where the ID3 tag ends (not an MP3, or damaged at its start)"
-        mpeg1 = version == 3
-        bitrate_kbps, sample_rate = _BITRATES_KBPS[mpeg1][bitrate_index], _SAMPLE_RATES[version][rate_index]
-        mono = (header >> 6) & 3 == 3
-        frame_bytes = (144 if mpeg1 else 72) * bitrate_kbps * 1000 // sample_rate + ((header >> 9) & 1)
-        side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+        stream, frame_bytes, info_at = layout
+        handle.seek(max(start, size - 128))
+        audio_bytes = size - start - (128 if size - start >= 128 and handle.read(3) == b"TAG" else 0)  # ID3v1
         handle.seek(start)
-        frame = handle.read(frame_bytes)
-        stream = _Stream(sample_rate, 1 if mono else 2, bitrate_kbps, ())
-        tag = 4 + side_info
-        if frame[tag : tag + 4] not in (b"Info", b"Xing"):
-            return _with(stream, "no LAME Info header, so its audio cannot be checked for damage (it was not "
-                                 "encoded by radiokit)")
-        flags = int.from_bytes(frame[tag + 4 : tag + 8], "big")
-        lame = tag + 8 + sum(width for bit, width in ((1, 4), (2, 4), (4, 100), (8, 4)) if flags & bit)
-        extension = frame[lame : lame + _LAME_BYTES]
-        if len(extension) < _LAME_BYTES or _crc16(frame[: lame + 34]) != int.from_bytes(extension[34:36], "big"):
-            return _with(stream, "its LAME Info header is damaged (CRC mismatch)")
-        music_bytes, music_crc = int.from_bytes(extension[28:32], "big"), int.from_bytes(extension[32:34], "big")
-        audio_bytes = size - start
-        handle.seek(size - 128)
-        if size - start >= 128 and handle.read(3) == b"TAG":
-            audio_bytes -= 128  # an ID3v1 tag at the end
-        if audio_bytes != music_bytes:
-            shortfall = "truncated" if audio_bytes < music_bytes else "has bytes added"
-            return _with(stream, f"{shortfall}: {audio_bytes} bytes of audio, its encoder wrote {music_bytes}")
-        handle.seek(start + frame_bytes)
-        if _crc16_stream(handle, music_bytes - frame_bytes) != music_crc:
-            return _with(stream, "its audio is damaged: the frames' CRC differs from the one its encoder wrote")
-    return stream
+        problem = _audio_problem(handle, handle.read(frame_bytes), info_at, audio_bytes)
+    return dataclasses.replace(stream, problem=problem)
 
 
-def _with(stream: _Stream, problem: str) -> _Stream:
-    return _Stream(stream.sample_rate, stream.channels, stream.bitrate_kbps, (*stream.problems, problem))
+def _frame_layout(header: int) -> tuple[Mp3Stream, int, int] | None:
+    """An MPEG layer III frame header's format, the frame's length and where its Xing/Info header would be."""
+    version, layer = (header >> 19) & 3, (header >> 17) & 3
+    bitrate_index, rate_index = (header >> 12) & 15, (header >> 10) & 3
+    if header >> 21 != 0x7FF or layer != 1 or version == 1 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    mpeg1, mono = version == 3, (header >> 6) & 3 == 3
+    bitrate_kbps, sample_rate = _BITRATES_KBPS[mpeg1][bitrate_index], _SAMPLE_RATES[version][rate_index]
+    frame_bytes = (144 if mpeg1 else 72) * bitrate_kbps * 1000 // sample_rate + ((header >> 9) & 1)
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    return Mp3Stream(sample_rate, 1 if mono else 2, bitrate_kbps, None), frame_bytes, 4 + side_info
+
+
+def _audio_problem(handle: BinaryIO, frame: bytes, info_at: int, audio_bytes: int) -> str | None:
+    """The audio after the Info frame (where `handle` stands) against the Info frame's record of it."""
+    if frame[info_at : info_at + 4] not in (b"Info", b"Xing"):
+        return "no LAME Info header, so its audio cannot be checked for damage (it was not encoded by radiokit)"
+    flags = int.from_bytes(frame[info_at + 4 : info_at + 8], "big")
+    lame = info_at + 8 + sum(width for bit, width in ((1, 4), (2, 4), (4, 100), (8, 4)) if flags & bit)
+    extension = frame[lame : lame + _LAME_BYTES]
+    if len(extension) < _LAME_BYTES or int.from_bytes(extension[34:36], "big") not in _header_crcs(frame, lame + 34):
+        return "its LAME Info header is damaged (CRC mismatch)"
+    music_bytes, music_crc = int.from_bytes(extension[28:32], "big"), int.from_bytes(extension[32:34], "big")
+    if audio_bytes != music_bytes:
+        change = "truncated" if audio_bytes < music_bytes else "has bytes added"
+        return f"{change}: {audio_bytes} bytes of audio, its encoder wrote {music_bytes}"
+    if _crc16_stream(handle, music_bytes - len(frame)) != music_crc:
+        return "its audio is damaged: the frames' CRC differs from the one its encoder wrote"
+    return None
+
+
+def _header_crcs(frame: bytes, field: int) -> tuple[int, int]:
+    """The Info header's own CRC as LAME computes it (the bytes before the field) and as ffmpeg does (the
+    frame's first 190 bytes, the field zeroed): the same bytes in stereo MPEG-1, not in mono."""
+    zeroed = frame[:field] + b"\0\0" + frame[field + 2 :]
+    return _crc16(frame[:field]), _crc16(zeroed[:190])
 
 
 def _syncsafe(data: bytes) -> int:
