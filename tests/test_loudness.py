@@ -248,3 +248,45 @@ def test_state_does_not_grow_with_duration() -> None:
     long.result()
     assert per_sample_state_bytes(long) == per_sample_state_bytes(short)
     assert len(long.momentary_lufs()) == 4 * 50 - 3  # the per-100 ms record is all that grows
+
+
+def _every_interpolated_value(channel: np.ndarray) -> np.ndarray:
+    """Brute force: every 4x in-between value, by filtering every run of samples with every phase."""
+    from radiokit.loudness import _PHASES
+
+    padded = np.concatenate((np.zeros(len(_PHASES) - 1), channel, np.zeros(len(_PHASES) // 2)))
+    return np.array([np.correlate(padded, taps, mode="valid") for taps in _PHASES.T])
+
+
+@pytest.mark.parametrize("kind", ["noise", "speech", "clicks", "square", "between"])
+def test_pruned_true_peak_equals_filtering_everything(kind: str) -> None:
+    """The meter filters only where its bounds say a larger peak could be; it must find what filtering
+    every sample finds, on dense noise, on peaky speech, on lone clicks, on a clipped square wave, and
+    on a peak that lies only between samples, after a louder sample than any near it."""
+    rng = np.random.default_rng(11)
+    if kind == "noise":
+        channel = rng.standard_normal(RATE * 3) * 0.1
+    elif kind == "speech":
+        envelope = np.clip(np.sin(2 * np.pi * 2.2 * np.arange(RATE * 3) / RATE), 0, None) ** 2
+        channel = rng.standard_normal(RATE * 3) * envelope * 0.2
+    elif kind == "clicks":
+        channel = np.zeros(RATE * 3)
+        channel[rng.integers(0, RATE * 3, 40)] = rng.uniform(-0.9, 0.9, 40)
+    elif kind == "square":
+        channel = np.sign(np.sin(2 * np.pi * 997 * np.arange(RATE * 3) / RATE)) * 0.8
+    else:  # a click at 0.8, then a fs/4 sine at 45 degrees: samples at 0.64, true peak 0.9
+        channel = sine(20 * math.log10(0.9), 3.0, RATE, frequency_hz=RATE / 4, phase_deg=45.0)[:, 0]
+        channel[:RATE] = 0.0
+        channel[RATE // 2] = 0.8
+    expected = max(np.abs(channel).max(), np.abs(_every_interpolated_value(channel)).max())
+    meter = LoudnessMeter(RATE, 1)
+    for start in range(0, len(channel), 7001):  # odd blocks: the running peak rises block by block
+        meter.feed(channel[start : start + 7001, np.newaxis])
+    assert meter.result().true_peak_dbtp == pytest.approx(20 * math.log10(expected), abs=1e-9)
+
+
+def test_a_meter_without_true_peak_measures_the_same_loudness() -> None:
+    signal = programme(RATE, 8.0)
+    full, levels_only = measure(signal, RATE), measure(signal, RATE, true_peak=False)
+    assert math.isnan(levels_only.true_peak_dbtp)
+    assert dataclasses.replace(levels_only, true_peak_dbtp=full.true_peak_dbtp) == full

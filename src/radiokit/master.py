@@ -29,8 +29,9 @@ CODEC_MARGIN_DB = 0.5
 CODEC_MARGIN_STEP_DB = 0.1
 
 
-def measure_stream(blocks: Iterator[np.ndarray], sample_rate: int, channels: int) -> Loudness:
-    meter = LoudnessMeter(sample_rate, channels)
+def measure_stream(blocks: Iterator[np.ndarray], sample_rate: int, channels: int, *,
+                   true_peak: bool = True) -> Loudness:
+    meter = LoudnessMeter(sample_rate, channels, true_peak=true_peak)
     for block in blocks:
         meter.feed(block)
     return meter.result()

@@ -325,7 +325,7 @@ def _master_version(script: Script, version: _Version, folder: Path, stem: str,
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
     notes: list[str] = []
     progress.start(f"{language}: mastering", 1 + len(delivery.formats))
-    measured_pcm = master.measure_stream(timeline.stream(placed, channels), rate, channels)
+    measured_pcm = master.measure_stream(timeline.stream(placed, channels), rate, channels, true_peak=False)
     gain_db = master.programme_gain_db(measured_pcm, delivery.profile.integrated_lufs)
     progress.advance()
     created = dt.datetime.now()
