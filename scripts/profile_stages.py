@@ -2,56 +2,67 @@
 
     python scripts/profile_stages.py /tmp/radiokit-bench/bench-120x1.yaml
 
-Runs the pipeline's own stage functions in order, without the cache, and prints the wall time of
-each (and the loudness of each programme encode, which shows when an encode had to be repeated).
+Runs the pipeline's own stage functions in order, without the cache, and prints the wall time and
+the CPU time (this process and its children) of each, and the loudness of each programme encode,
+which shows when an encode had to be repeated.
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from radiokit import master, pipeline, timeline
+from radiokit import master, pipeline
 from radiokit.progress import Silent
 from radiokit.script import load_script
 
 
+def _cpu_s() -> float:
+    """CPU time of this process and of its finished children (ffmpeg, the rendering workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(path: str) -> None:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
 
     def lap(label: str) -> None:
-        nonlocal started
-        print(f"{label:<44} {time.perf_counter() - started:6.1f} s")
-        started = time.perf_counter()
+        nonlocal started, cpu
+        print(f"{label:<56} {time.perf_counter() - started:6.1f} s wall {_cpu_s() - cpu:6.1f} s CPU")
+        started, cpu = time.perf_counter(), _cpu_s()
 
     script = load_script(Path(path))
     work = Path(tempfile.mkdtemp())
     (work / "package").mkdir()
     version = pipeline._render_versions(script, work, None, 2, Silent())[0]
     lap("probe and render (2 worker processes)")
-    rate, channels = script.delivery.sample_rate, script.delivery.channels
-    master.measure_stream(timeline.stream(version.placed, channels), rate, channels)
-    lap("measure the programme as PCM")
-    encode, measure_file, measure_files = master.encode_outputs, master.measure_file, master.measure_files
+    encode, measure_files = master.encode_outputs, master.measure_files
+    measure_rendered, codec_shift_lu = master.measure_rendered, master.codec_shift_lu
+
+    def timed_pcm(*args: object, **kwargs: object) -> object:
+        measured = measure_rendered(*args, **kwargs)  # type: ignore[arg-type]
+        lap("measure the programme as PCM")
+        return measured
+
+    def timed_trial(*args: object) -> float:
+        shift = codec_shift_lu(*args)  # type: ignore[arg-type]
+        lap(f"trial encode of excerpts (codec shift {shift:+.2f} LU)")
+        return shift
 
     def timed_encode(*args: object, **kwargs: object) -> None:
         encode(*args, **kwargs)  # type: ignore[arg-type]
         lap("encode pass (programme and segments)")
 
-    def timed_measure(path: Path, *args: object) -> object:
-        measured = measure_file(path, *args)  # type: ignore[arg-type]
-        if "segments" not in path.parts:  # segment files are timed together, below
-            lap(f"decode and measure {path.name} ({measured.integrated_lufs:.2f} LUFS)")
+    def timed_measure(paths: list[Path], *args: object) -> object:
+        measured = measure_files(paths, *args)  # type: ignore[arg-type]
+        lap(f"decode and measure the programme ({measured[paths[0]].integrated_lufs:.2f} LUFS) and segments")
         return measured
 
-    def timed_segments(*args: object) -> object:
-        measured = measure_files(*args)  # type: ignore[arg-type]
-        lap("decode and measure the segment files")
-        return measured
-
-    master.encode_outputs, master.measure_file, master.measure_files = timed_encode, timed_measure, timed_segments
+    master.encode_outputs, master.measure_files = timed_encode, timed_measure
+    master.measure_rendered, master.codec_shift_lu = timed_pcm, timed_trial  # type: ignore[assignment]
     pipeline._deliver_version(script, version, work / "package", None, Silent())
     lap("tag")
 

@@ -107,6 +107,9 @@ def test_json_summary_and_verbose_commands(tmp_path: Path) -> None:
     shown = done.stderr.splitlines()
     assert any(line.startswith("radiokit.speech: espeak voice ru") and "Президент России" in line for line in shown)
     assert any(line.startswith("radiokit.ffmpeg: ") and "libmp3lame" in line for line in shown)
+    # Each source is probed once, before rendering; the rendering processes reuse what was found.
+    probes = [line for line in shown if line.startswith("radiokit.ffmpeg: ") and line.split()[-2] == "-i"]
+    assert probes and len(probes) == len(set(probes)), probes
 
 
 def test_version_and_help(tmp_path: Path) -> None:

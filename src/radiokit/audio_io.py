@@ -119,18 +119,21 @@ def from_array(samples: np.ndarray, sample_rate: int) -> AudioSegment:
                         channels=samples.shape[1])
 
 
-def read_wav(path: Path) -> np.ndarray:
-    """A WAV written by `write_wav`, as float32 (frames, channels)."""
+def read_wav(path: Path, start_frame: int = 0, frames: int | None = None) -> np.ndarray:
+    """A WAV written by `write_wav`, or `frames` of it from `start_frame`, as float32 (frames, channels)."""
     with wave.open(str(path), "rb") as wav:
         if wav.getsampwidth() != SAMPLE_WIDTH:
             raise ValueError(f"{path.name}: expected {8 * SAMPLE_WIDTH}-bit samples")
-        frames = wav.readframes(wav.getnframes())
+        wav.setpos(start_frame)
+        raw = wav.readframes(wav.getnframes() - start_frame if frames is None else frames)
         channels = wav.getnchannels()
-    return _floats(frames, channels)
+    return _floats(raw, channels)
 
 
 def _floats(raw: bytes, channels: int) -> np.ndarray:
-    return (np.frombuffer(raw, dtype="<i4") / _FULL_SCALE).astype(np.float32).reshape(-1, channels)
+    samples = np.frombuffer(raw, dtype="<i4").astype(np.float32)
+    samples *= np.float32(1.0 / _FULL_SCALE)  # a power of two: exact, as a division would be
+    return samples.reshape(-1, channels)
 
 
 def write_wav(path: Path, segment: AudioSegment) -> None:
@@ -171,14 +174,32 @@ TRUNCATION_TOLERANCE_S = 0.5
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
 
 
+# What probing found, by (path, size, mtime): each probe is an ffmpeg run of some 15 ms of CPU.
+_probed: dict[tuple[Path, int, int], StreamInfo] = {}
+_PROBES_KEPT = 4096
+
+
 def probe(path: Path, shown: str | None = None) -> StreamInfo:
     """Rate, channel count and duration of the first audio stream (remembered while the file is unchanged)."""
     stat = path.stat()
-    return _probe(path, stat.st_size, stat.st_mtime_ns, shown)
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _probed:
+        if len(_probed) >= _PROBES_KEPT:
+            _probed.clear()
+        _probed[key] = _probe(path, shown)
+    return _probed[key]
 
 
-@lru_cache(maxsize=4096)
-def _probe(path: Path, size: int, mtime_ns: int, shown: str | None) -> StreamInfo:
+def probed() -> dict[tuple[Path, int, int], StreamInfo]:
+    """Everything this process has probed, for `remember_probes` in a worker process."""
+    return dict(_probed)
+
+
+def remember_probes(known: dict[tuple[Path, int, int], StreamInfo]) -> None:
+    _probed.update(known)
+
+
+def _probe(path: Path, shown: str | None) -> StreamInfo:
     """Read from ffmpeg's own description of the input.
 
     The bundled ffmpeg has no ffprobe beside it; its banner line reads e.g.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -292,6 +293,18 @@ class LoudnessMeter:
             duration_s=self._frames / self.sample_rate,
         )
 
+    def sub_block_centres(self) -> np.ndarray:
+        """The frame in the middle of each complete 100 ms sub-block fed so far."""
+        self._flush()
+        return (np.arange(len(self._closed_sub_blocks())) + 0.5) * self._sub_block_frames
+
+    def integrated_lufs_scaled(self, factors: np.ndarray) -> float:
+        """The integrated loudness had each 100 ms sub-block's energy been multiplied by its factor, gated
+        afresh: what a change that differs along the programme (a codec's, say) would make of it."""
+        self._flush()
+        scaled = self._closed_sub_blocks() * np.asarray(factors, dtype=np.float64)
+        return _integrated_lufs(self._window_mean_squares(scaled, _MOMENTARY_SUB_BLOCKS))
+
     def momentary_lufs(self) -> np.ndarray:
         """Momentary loudness of each 400 ms window ending on a 100 ms boundary."""
         self._flush()
@@ -365,6 +378,27 @@ class LoudnessMeter:
         if len(sub_blocks) < count:
             return np.empty(0)
         return sliding_window_view(sub_blocks, count).sum(axis=1) / (count * self._sub_block_frames)
+
+
+class RangeEnergies:
+    """The K-weighted energy (summed over channels) of each range [start, end) of frames of a stream
+    fed block by block: for comparing the same stretches of two streams."""
+
+    def __init__(self, sample_rate: int, channels: int, ranges: Sequence[tuple[int, int]]) -> None:
+        self._sos = k_weighting_sos(sample_rate)
+        self._state = np.zeros((len(self._sos), 2, channels))
+        self._starts = np.array([start for start, _ in ranges], dtype=np.int64)
+        self._ends = np.array([end for _, end in ranges], dtype=np.int64)
+        self.energies = np.zeros(len(ranges))
+        self._position = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        weighted, self._state = sosfilt(self._sos, np.asarray(block, dtype=np.float64), axis=0, zi=self._state)
+        running = np.concatenate(([0.0], np.cumsum(np.square(weighted).sum(axis=1))))
+        first = np.clip(self._starts - self._position, 0, len(weighted))
+        last = np.clip(self._ends - self._position, 0, len(weighted))
+        self.energies += running[last] - running[first]
+        self._position += len(weighted)
 
 
 def measure(samples: np.ndarray, sample_rate: int, *, true_peak: bool = True) -> Loudness:

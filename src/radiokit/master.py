@@ -7,17 +7,17 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from radiokit.audio_io import probe, stream_float
-from radiokit.encode import Output, encode_outputs
+from radiokit.encode import Output, encode_outputs, open_encoder
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
-from radiokit.loudness import Loudness, LoudnessMeter
+from radiokit.loudness import Loudness, LoudnessMeter, RangeEnergies
 from radiokit.script import LoudnessTarget
-from radiokit.timeline import Placed, stream
+from radiokit.timeline import Placed, duration_frames, equal_power_fade_in, excerpt_spans, read_span, stream
 
 # Every delivered programme must measure within this of the target after encoding. Stations allow
 # 0.2 LU; 0.15 leaves room for another meter's reading (ffmpeg rounds to 0.1) to agree.
@@ -27,14 +27,33 @@ MAX_ATTEMPTS = 4  # encodes of the programme, per format
 # if a file still overshoots, the next attempt lowers it by the overshoot plus a step.
 CODEC_MARGIN_DB = 0.5
 CODEC_MARGIN_STEP_DB = 0.1
+# Before the first encode, a trial encode of excerpts predicts how far the codec moves the loudness
+# (its low-pass removes what K-weighting counts above it: up to half a LU on bright material), so
+# that the programme is usually encoded once: 2 s every 30 s, but at least 8 excerpts (on a short
+# programme, closer together) and at most 100 (on a long one, further apart).
+TRIAL_EXCERPT_S = 2.0
+TRIAL_SPACING_S = 30.0
+TRIAL_MIN_EXCERPTS = 8
+TRIAL_MAX_EXCERPTS = 100
+_TRIAL_FADE_S = 0.01  # the reel's joins are faded, so that the codec spends nothing on clicks
+_TRIAL_PAUSE_S = 0.1
 
 
-def measure_stream(blocks: Iterator[np.ndarray], sample_rate: int, channels: int, *,
+def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int, *,
                    true_peak: bool = True) -> Loudness:
     meter = LoudnessMeter(sample_rate, channels, true_peak=true_peak)
     for block in blocks:
         meter.feed(block)
     return meter.result()
+
+
+def measure_rendered(placed: Sequence[Placed], sample_rate: int, channels: int) -> LoudnessMeter:
+    """The programme as rendered, before its gain, metered: its loudness sets the gain, and its 100 ms
+    blocks let the trial encode predict the codec's effect. No true peak: the limiter sees to it."""
+    meter = LoudnessMeter(sample_rate, channels, true_peak=False)
+    for block in stream(placed, channels):
+        meter.feed(block)
+    return meter
 
 
 def programme_gain_db(measured: Loudness, target_lufs: float) -> float:
@@ -56,9 +75,55 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
         yield tail.astype(np.float32)
 
 
-def measure_file(path: Path, sample_rate: int, channels: int) -> Loudness:
+def measure_file(path: Path, sample_rate: int, channels: int, *, true_peak: bool = True) -> Loudness:
     """Decode an encoded file to its end and measure it."""
-    return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels)
+    return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels, true_peak=true_peak)
+
+
+def codec_shift_lu(placed: Sequence[Placed], rendered: LoudnessMeter, fmt: str, gain_db: float, sample_rate: int,
+                   channels: int, bitrate_kbps: int, scratch: Path) -> float:
+    """How far encoding to `fmt` will move the programme's integrated loudness, in LU, predicted before
+    the programme is encoded: a reel of excerpts (see TRIAL_*) with the programme gain is encoded to
+    `scratch` and decoded; each excerpt's change in K-weighted energy is applied to the 100 ms blocks
+    of the `rendered` measurement nearest to it, which are then gated afresh (a codec that takes more
+    from a bright jingle than from quiet speech also moves the gate). 0 for Broadcast Wave and silence."""
+    total = duration_frames(placed)
+    if fmt == "wav" or total == 0:
+        return 0.0
+    fade = equal_power_fade_in(round(_TRIAL_FADE_S * sample_rate))
+    spacing = max(-(-total // TRIAL_MAX_EXCERPTS), min(round(TRIAL_SPACING_S * sample_rate),
+                                                     total // TRIAL_MIN_EXCERPTS), 1)
+    spans = [(start, frames) for start, frames in excerpt_spans(placed, round(TRIAL_EXCERPT_S * sample_rate), spacing)
+             if frames > 4 * len(fade)]
+    if not spans:
+        return 0.0
+    pause = np.zeros((round(_TRIAL_PAUSE_S * sample_rate), channels), dtype=np.float32)
+    offsets = np.cumsum([0] + [frames + len(pause) for _, frames in spans])
+    # Compared away from the faded edges, where the codec meets a click the programme never has.
+    inside = [(offset + 2 * len(fade), offset + frames - 2 * len(fade)) for offset, (_, frames) in zip(offsets, spans)]
+    original = RangeEnergies(sample_rate, channels, inside)
+    gain = np.float32(10 ** (gain_db / 20))
+    try:
+        with open_encoder(scratch, fmt, sample_rate, channels, bitrate_kbps) as encoder:
+            for start, frames in spans:
+                excerpt = read_span(placed, start, frames) * gain
+                excerpt[: len(fade)] *= fade
+                excerpt[-len(fade) :] *= fade[::-1]
+                for block in (excerpt, pause):
+                    original.feed(block)
+                    encoder.write(block)
+        encoded = RangeEnergies(sample_rate, channels, inside)
+        for block in stream_float(scratch, sample_rate, channels):
+            encoded.feed(block)
+    finally:
+        scratch.unlink(missing_ok=True)
+    heard = original.energies > 0.0
+    ratios = np.where(heard, encoded.energies / np.where(heard, original.energies, 1.0), 1.0)
+    # Each 100 ms block of the programme takes the ratio of the excerpt nearest to it.
+    centres = np.array([start + frames // 2 for start, frames in spans])
+    nearest = np.searchsorted((centres[1:] + centres[:-1]) / 2, rendered.sub_block_centres())
+    before, after = rendered.result().integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
+    return after - before if np.isfinite(before) and np.isfinite(after) else 0.0
 
 
 def measure_audio(path: Path) -> Loudness:
@@ -86,34 +151,35 @@ class Delivered:
     measured: dict[Path, Loudness]
 
 
-def deliver(placed: Sequence[Placed], programme: Output, segments: Sequence[Output], target: LoudnessTarget,
-            gain_db: float, sample_rate: int, channels: int, bitrate_kbps: int) -> Delivered:
+def deliver(placed: Sequence[Placed], rendered: LoudnessMeter, programme: Output, segments: Sequence[Output],
+            target: LoudnessTarget, sample_rate: int, channels: int, bitrate_kbps: int) -> Delivered:
     """Master and encode one format; measure what was encoded; correct and encode again until it meets the target.
 
-    Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (a few
-    tenths of a LU on bright music), and its reconstruction filter can raise true peaks, so each
-    format gets its own gain, the limiter starts with a margin under the ceiling, and only the
-    figures of the decoded files count. The programme and its segment files are encoded in one pass
-    (each encoder on its own core); the segment files are measured once the programme passes.
+    Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (up to
+    half a LU on bright material), and its reconstruction filter can raise true peaks. So the gain
+    from the `rendered` measurement is corrected by a trial encode (`codec_shift_lu`), the limiter
+    starts with a margin under the ceiling, and only the figures of the decoded files count. The
+    programme and its segment files are encoded in one pass (each encoder on its own core), and
+    measured side by side.
     """
     ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
+    gain_db = programme_gain_db(rendered.result(), target.integrated_lufs)
+    scratch = programme.path.with_name(f".trial-{programme.path.name}")
+    gain_db -= codec_shift_lu(placed, rendered, programme.fmt, gain_db, sample_rate, channels, bitrate_kbps, scratch)
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
     for attempt in range(1, MAX_ATTEMPTS + 1):
         limiter = TruePeakLimiter(sample_rate, channels, ceiling)
         encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *segments], sample_rate, channels,
                        bitrate_kbps)
-        measured = {programme.path: measure_file(programme.path, sample_rate, channels)}
+        measured = measure_files([programme.path, *(output.path for output in segments)], sample_rate, channels)
         lufs = measured[programme.path].integrated_lufs
         if not np.isfinite(lufs):
             raise BuildError(f"{programme.path.name} is silent after encoding: check that the segments have audio")
-        overshoot = measured[programme.path].true_peak_dbtp - target.true_peak_dbtp
+        overshoot = max(m.true_peak_dbtp for m in measured.values()) - target.true_peak_dbtp
         if abs(target.integrated_lufs - lufs) <= LOUDNESS_TOLERANCE_LU and overshoot <= 0.0:
-            measured.update(measure_files([output.path for output in segments], sample_rate, channels))
-            overshoot = max(m.true_peak_dbtp for m in measured.values()) - target.true_peak_dbtp
-            if overshoot <= 0.0:
-                return Delivered(gain_db, ceiling, attempt, limiter.attenuated_frames / sample_rate,
-                                 limiter.max_attenuation_db, measured)
-        else:
+            return Delivered(gain_db, ceiling, attempt, limiter.attenuated_frames / sample_rate,
+                             limiter.max_attenuation_db, measured)
+        if abs(target.integrated_lufs - lufs) > LOUDNESS_TOLERANCE_LU:
             tried.append((gain_db, lufs))
             gain_db = _next_gain(tried, target.integrated_lufs)
         if overshoot > 0.0:

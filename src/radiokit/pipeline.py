@@ -236,13 +236,19 @@ def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress
     # worker starts clean whatever threads the caller runs.
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger("radiokit").getEffectiveLevel()
-    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=show_log,
-                             initargs=(level,)) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=_start_worker,
+                             initargs=(level, audio_io.probed())) as pool:
         futures = [pool.submit(_render_job, script, job) for job in pending]
         for future in as_completed(futures):
             future.result()  # a failed segment stops the build now, with its own error
             progress.advance()
         return [future.result() for future in futures]
+
+
+def _start_worker(log_level: int, probes: dict[tuple[Path, int, int], audio_io.StreamInfo]) -> None:
+    """A rendering process logs as the build does and knows the sources the build has probed already."""
+    show_log(log_level)
+    audio_io.remember_probes(probes)
 
 
 def _lay_out(script: Script, language: str, done: dict[tuple[str, int], _Rendered], store: Cache | None) -> _Version:
@@ -325,8 +331,7 @@ def _master_version(script: Script, version: _Version, folder: Path, stem: str,
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
     notes: list[str] = []
     progress.start(f"{language}: mastering", 1 + len(delivery.formats))
-    measured_pcm = master.measure_stream(timeline.stream(placed, channels), rate, channels, true_peak=False)
-    gain_db = master.programme_gain_db(measured_pcm, delivery.profile.integrated_lufs)
+    rendered = master.measure_rendered(placed, rate, channels)
     progress.advance()
     created = dt.datetime.now()
     measured: dict[Path, Loudness] = {}
@@ -339,7 +344,7 @@ def _master_version(script: Script, version: _Version, folder: Path, stem: str,
                                        item.start_frame + item.frames,
                                        _bext(script, segment.title[language], f"{stem}-{name}", created))
                          for segment, name, item in zip(segments, stems, placed, strict=True)]
-        done = master.deliver(placed, programme, segment_files, delivery.profile, gain_db, rate, channels,
+        done = master.deliver(placed, rendered, programme, segment_files, delivery.profile, rate, channels,
                               delivery.bitrate_kbps)
         measured.update(done.measured)
         final_gains_db[fmt] = done.gain_db

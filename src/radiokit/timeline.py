@@ -5,6 +5,7 @@ Streamed one segment at a time, so that a long programme is never whole in memor
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -75,3 +76,30 @@ def stream(placed: Sequence[Placed], channels: int, gain: float = 1.0) -> Iterat
         yield audio
         if item.gap_frames:
             yield np.zeros((item.gap_frames, channels), dtype=np.float32)
+
+
+def excerpt_spans(placed: Sequence[Placed], length_frames: int, spacing_frames: int) -> list[tuple[int, int]]:
+    """(start frame, frames) of stretches of up to `length_frames`, one from the middle of every
+    `spacing_frames` of the timeline, for trials: each inside the segment playing there, clear of
+    crossfades, and none from a gap."""
+    spans = []
+    for centre in range(spacing_frames // 2, duration_frames(placed), spacing_frames):
+        number = _playing(placed, centre)
+        item = placed[number]
+        following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
+        first, last = item.start_frame + item.crossfade_frames, item.end_frame - following
+        if first <= centre < last:
+            start = max(first, min(centre - length_frames // 2, last - length_frames))
+            spans.append((start, min(length_frames, last - start)))
+    return spans
+
+
+def read_span(placed: Sequence[Placed], start_frame: int, frames: int) -> np.ndarray:
+    """Frames of the one segment playing from `start_frame` (a span from `excerpt_spans`), read from its file."""
+    item = placed[_playing(placed, start_frame)]
+    return read_wav(item.wav, start_frame - item.start_frame, frames)
+
+
+def _playing(placed: Sequence[Placed], frame: int) -> int:
+    """The last segment to start at or before `frame`."""
+    return bisect.bisect_right([item.start_frame for item in placed], frame) - 1

@@ -1,0 +1,76 @@
+"""The trial encode that predicts what a codec does to the programme's loudness, and the excerpts it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radiokit import audio_io, master, timeline
+from radiokit.encode import Output, encode_outputs
+from radiokit.script import LoudnessTarget
+from radiokit.timeline import Placed
+from signals import programme
+
+RATE = 44100
+
+
+def segment_wav(path: Path, samples: np.ndarray) -> Path:
+    audio_io.write_wav(path, audio_io.from_array(samples, RATE))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bright(tmp_path_factory: pytest.TempPathFactory) -> list[Placed]:
+    """40 s: white noise (a good part of its K-weighted energy above an MP3's low-pass), then speech-like
+    material, each at about the level segments are rendered to."""
+    folder = tmp_path_factory.mktemp("bright")
+    noise = np.random.default_rng(5).standard_normal((20 * RATE, 2)) * 0.015
+    speech = programme(RATE, 20.0, seed=3) * 0.1
+    wavs = [segment_wav(folder / "noise.wav", noise), segment_wav(folder / "speech.wav", speech)]
+    return timeline.place(wavs, [len(noise), len(speech)], [0.4, 0.4], [0.0, 0.0], RATE)
+
+
+def test_the_trial_predicts_what_encoding_the_whole_programme_does(bright: list[Placed], tmp_path: Path) -> None:
+    gain_db = 10.0
+    rendered = master.measure_rendered(bright, RATE, 2)
+    predicted = master.codec_shift_lu(bright, rendered, "mp3", gain_db, RATE, 2, 128, tmp_path / "trial.mp3")
+    gain = 10 ** (gain_db / 20)
+    before = master.measure_stream(timeline.stream(bright, 2, gain), RATE, 2).integrated_lufs
+    encode_outputs(timeline.stream(bright, 2, gain), [Output(tmp_path / "whole.mp3", "mp3")], RATE, 2, 128)
+    actual = master.measure_file(tmp_path / "whole.mp3", RATE, 2).integrated_lufs - before
+    assert actual < -0.3  # the codec moves this material well beyond the tolerance
+    assert predicted == pytest.approx(actual, abs=0.1)
+    assert list(tmp_path.iterdir()) == [tmp_path / "whole.mp3"]  # the trial's file is gone
+
+
+def test_broadcast_wave_needs_no_trial(bright: list[Placed], tmp_path: Path) -> None:
+    rendered = master.measure_rendered(bright, RATE, 2)
+    assert master.codec_shift_lu(bright, rendered, "wav", 10.0, RATE, 2, 128, tmp_path / "trial.wav") == 0.0
+    assert not list(tmp_path.iterdir())
+
+
+def test_bright_material_is_encoded_once_and_meets_the_target(bright: list[Placed], tmp_path: Path) -> None:
+    target = LoudnessTarget("ebu-r128", -23.0, -1.0)
+    path = tmp_path / "programme.mp3"
+    done = master.deliver(bright, master.measure_rendered(bright, RATE, 2), Output(path, "mp3"), [], target, RATE, 2,
+                          128)
+    assert done.programme_encodes == 1
+    assert abs(done.measured[path].integrated_lufs - target.integrated_lufs) <= master.LOUDNESS_TOLERANCE_LU
+    assert done.measured[path].true_peak_dbtp <= target.true_peak_dbtp
+
+
+def test_excerpts_come_from_segments_never_from_gaps_or_crossfades(tmp_path: Path) -> None:
+    """Three 10 s segments of constant level: a, a 2 s gap, b, then c crossfading 1 s over b's end.
+    Excerpts of 0.5 s every 1 s: each lies wholly inside one segment, clear of the gap and the overlap."""
+    levels = [0.1, 0.2, 0.3]
+    wavs = [segment_wav(tmp_path / f"{n}.wav", np.full((10 * RATE, 2), level)) for n, level in enumerate(levels)]
+    placed = timeline.place(wavs, [10 * RATE] * 3, [2.0, 0.4, 0.4], [0.0, 0.0, 1.0], RATE)
+    spans = timeline.excerpt_spans(placed, RATE // 2, RATE)
+    found = [timeline.read_span(placed, start, frames) for start, frames in spans]
+    values = [float(excerpt[0, 0]) for excerpt in found]
+    # Centres at 0.5, 1.5, ... s: a holds 10 of them, the gap (10-12 s) none, b 9 (12-21 s: its last second
+    # is the crossfade), c 9 (22-31 s).
+    assert [round(v, 3) for v in values] == [0.1] * 10 + [0.2] * 9 + [0.3] * 9
+    assert all(excerpt.shape == (RATE // 2, 2) and np.ptp(excerpt) == 0 for excerpt in found)
