@@ -161,19 +161,32 @@ def run_radiokit(script: Path, out: Path, *extra: str) -> None:
 
 def tree_memory_bytes(pid: int) -> int:
     """Memory of a process and all its descendants, from /proc: the sum of their proportional set sizes
-    (PSS), so that libraries shared by radiokit's worker processes are not counted once per process."""
-    total, pending = 0, [pid]
+    (PSS), so that libraries shared by radiokit's worker processes are not counted once per process.
+
+    A child that Python has forked (vforked) for ffmpeg but that has not yet run it shares its parent's
+    memory, and /proc reports that memory for both: such a child, still showing its parent's command
+    line, is left out rather than counting the parent twice.
+    """
+    total, pending = 0, [(pid, b"")]
     while pending:
-        current = pending.pop()
+        current, parent_command = pending.pop()
         try:
+            command = _read(f"/proc/{current}/cmdline")
             with open(f"/proc/{current}/smaps_rollup") as rollup:
-                total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+                pss = next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+            if parent_command not in (command, _read(f"/proc/{current}/cmdline")):
+                total += pss
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
-                    pending += [int(child) for child in children.read().split()]
+                    pending += [(int(child), command) for child in children.read().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue
     return total
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def timed(name: str, args: list[str]) -> dict[str, float | str]:

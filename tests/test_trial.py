@@ -1,4 +1,5 @@
-"""The trial encode that predicts what a codec does to the programme's loudness, and the excerpts it reads."""
+"""The trial encode that predicts what a codec does to the programme's loudness, and how the timeline is read:
+excerpts for the trial, short blocks for mastering."""
 
 from __future__ import annotations
 
@@ -74,3 +75,19 @@ def test_excerpts_come_from_segments_never_from_gaps_or_crossfades(tmp_path: Pat
     # is the crossfade), c 9 (22-31 s).
     assert [round(v, 3) for v in values] == [0.1] * 10 + [0.2] * 9 + [0.3] * 9
     assert all(excerpt.shape == (RATE // 2, 2) and np.ptp(excerpt) == 0 for excerpt in found)
+
+
+def test_the_programme_streams_in_short_blocks_with_its_crossfades_and_gaps(tmp_path: Path) -> None:
+    """Segments longer than a block come out in blocks of at most BLOCK_FRAMES, and put together they are
+    the programme: a, a 0.5 s gap, b, and c crossfading (equal power) over b's last second."""
+    rng = np.random.default_rng(2)
+    audio = [rng.uniform(-0.5, 0.5, (frames, 2)).astype(np.float32) for frames in (3 * RATE, 4 * RATE, 2 * RATE)]
+    wavs = [segment_wav(tmp_path / f"{n}.wav", samples) for n, samples in enumerate(audio)]
+    placed = timeline.place(wavs, [len(a) for a in audio], [0.5, 0.0, 0.0], [0.0, 0.0, 1.0], RATE)
+    blocks = list(timeline.stream(placed, 2, 0.5))
+    assert max(len(block) for block in blocks) <= timeline.BLOCK_FRAMES
+    a, b, c = (audio_io.read_wav(wav) * np.float32(0.5) for wav in wavs)
+    fade = timeline.equal_power_fade_in(RATE)
+    expected = np.concatenate((a, np.zeros((RATE // 2, 2)), b[:-RATE], b[-RATE:] * fade[::-1] + c[:RATE] * fade,
+                               c[RATE:]))
+    np.testing.assert_allclose(np.concatenate(blocks), expected, atol=1e-6)

@@ -19,7 +19,8 @@ from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import BuildError
 
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
-_QUEUED_BLOCKS = 8  # about 8 s of audio waiting per encoder at most
+_QUEUED_BLOCKS = 8  # pieces of up to _PIECE_FRAMES (some 12 s of audio) waiting per encoder at most
+_PIECE_FRAMES = 65536
 
 
 def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
@@ -57,9 +58,10 @@ class Encoder:
         self._feeder.start()
 
     def write(self, frames: np.ndarray) -> None:
-        if self._broken:
-            self._fail()
-        self._queue.put(np.ascontiguousarray(frames, dtype="<f4").tobytes())
+        for start in range(0, len(frames), _PIECE_FRAMES):  # queued in pieces: the queue's bound is in audio
+            if self._broken:
+                self._fail()
+            self._queue.put(np.ascontiguousarray(frames[start : start + _PIECE_FRAMES], dtype="<f4").tobytes())
 
     def _feed(self) -> None:
         assert self._process.stdin is not None

@@ -14,6 +14,8 @@ import numpy as np
 
 from radiokit.audio_io import read_wav
 
+BLOCK_FRAMES = 65536  # about 1.5 s: what the programme is streamed in
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -62,20 +64,22 @@ def equal_power_fade_in(frames: int) -> np.ndarray:
 
 def stream(placed: Sequence[Placed], channels: int, gain: float = 1.0) -> Iterator[np.ndarray]:
     """The programme as blocks of float32 frames in order: each segment (mixed with the tail of the one
-    before where they crossfade), then its gap."""
-    tail = np.zeros((0, channels), dtype=np.float32)
+    before where they crossfade), then its gap. Segments are read a block at a time, so memory holds a
+    few seconds of audio however long a segment or the programme is."""
+    scale = np.float32(gain)
+    tail = np.zeros((0, channels), dtype=np.float32)  # the previous segment's faded end, to mix in
     for number, item in enumerate(placed):
-        audio = read_wav(item.wav) * np.float32(gain)
+        following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
+        body_end = item.frames - following
         if item.crossfade_frames:
             head = item.crossfade_frames
-            audio[:head] = audio[:head] * equal_power_fade_in(head) + tail
-        following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
+            yield read_wav(item.wav, 0, head) * scale * equal_power_fade_in(head) + tail
+        for start in range(item.crossfade_frames, body_end, BLOCK_FRAMES):
+            yield read_wav(item.wav, start, min(BLOCK_FRAMES, body_end - start)) * scale
         if following:
-            tail = audio[-following:] * equal_power_fade_in(following)[::-1]
-            audio = audio[:-following]
-        yield audio
-        if item.gap_frames:
-            yield np.zeros((item.gap_frames, channels), dtype=np.float32)
+            tail = read_wav(item.wav, body_end, following) * scale * equal_power_fade_in(following)[::-1]
+        for start in range(0, item.gap_frames, BLOCK_FRAMES):
+            yield np.zeros((min(BLOCK_FRAMES, item.gap_frames - start), channels), dtype=np.float32)
 
 
 def excerpt_spans(placed: Sequence[Placed], length_frames: int, spacing_frames: int) -> list[tuple[int, int]]:
