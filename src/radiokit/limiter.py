@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from radiokit.loudness import intersample_magnitudes
+from radiokit.loudness import could_exceed, intersample_magnitudes
 
 _INTERPOLATION_REACH = 8  # samples either side that an interpolated peak depends on
 # The gain changes slowly, but it still reshapes the waveform between samples by a few thousandths
@@ -75,6 +75,8 @@ class TruePeakLimiter:
 
     def _attenuation_db(self, span: np.ndarray) -> np.ndarray:
         """Smoothed attenuation that is at least what every sample (and its neighbourhood) needs."""
+        if not any(could_exceed(np.ascontiguousarray(channel), self._ceiling) for channel in span.T):
+            return np.zeros(len(span))  # the usual case, with headroom: no per-sample peaks needed
         need = self._peaks(span) / self._ceiling
         if not (need > 1.0).any():
             return np.zeros(len(span))

@@ -197,6 +197,12 @@ def _peak_of_windows(channel: np.ndarray, chosen: np.ndarray) -> float:
     return float(np.abs(np.einsum("wt,tp->wp", windows, _PHASES)).max())
 
 
+def could_exceed(channel: np.ndarray, threshold: float) -> bool:
+    """Whether a sample, or a value between samples at 4x, of `channel` might exceed `threshold`: False
+    is certain (the bounds of _candidates), and cheap enough to skip everything else on most audio."""
+    return float(np.abs(channel).max(initial=0.0)) > threshold or bool(_candidates(channel, threshold).any())
+
+
 def intersample_magnitudes(channel: np.ndarray, threshold: float) -> np.ndarray:
     """For each run of 16 samples, the largest magnitude at 4x between its middle two samples.
 
