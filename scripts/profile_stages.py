@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from radiokit import encode as encode_module
 from radiokit import master, pipeline
 from radiokit.progress import Silent
 from radiokit.script import load_script
@@ -39,7 +40,7 @@ def main(path: str) -> None:
     (work / "package").mkdir()
     version = pipeline._render_versions(script, work, None, 2, Silent())[0]
     lap("probe and render (2 worker processes)")
-    encode, measure_files = master.encode_outputs, master.measure_files
+    encode, measure_outputs = master.encode_outputs, master.measure_outputs
     measure_rendered, codec_shift_lu = master.measure_rendered, master.codec_shift_lu
 
     def timed_pcm(*args: object, **kwargs: object) -> object:
@@ -56,12 +57,12 @@ def main(path: str) -> None:
         encode(*args, **kwargs)  # type: ignore[arg-type]
         lap("encode pass (programme and segments)")
 
-    def timed_measure(paths: list[Path], *args: object) -> object:
-        measured = measure_files(paths, *args)  # type: ignore[arg-type]
-        lap(f"decode and measure the programme ({measured[paths[0]].integrated_lufs:.2f} LUFS) and segments")
+    def timed_measure(programme: encode_module.Output, *args: object) -> object:
+        measured = measure_outputs(programme, *args)  # type: ignore[arg-type]
+        lap(f"decode and measure the programme ({measured[programme.path].integrated_lufs:.2f} LUFS) and segments")
         return measured
 
-    master.encode_outputs, master.measure_files = timed_encode, timed_measure
+    master.encode_outputs, master.measure_outputs = timed_encode, timed_measure  # type: ignore[assignment]
     master.measure_rendered, master.codec_shift_lu = timed_pcm, timed_trial  # type: ignore[assignment]
     pipeline._deliver_version(script, version, work / "package", None, Silent())
     lap("tag")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from media import convert, tone, write_wav
-from radiokit.audio_io import decode, to_array
+from radiokit.audio_io import decode, from_array, to_array
 from radiokit.errors import AudioInputError
 
 
@@ -42,3 +42,12 @@ def test_undecodable_files_name_the_file(tmp_path: Path, content: bytes) -> None
     path.write_bytes(content)
     with pytest.raises(AudioInputError, match="broken.wav"):
         decode(path, 44100, 2, shown="broken.wav")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_samples_beyond_full_scale_saturate_and_never_wrap(dtype: type) -> None:
+    """1.5 must become the largest positive sample: in float32, 2**31 - 1 rounds to 2**31, which wrapped
+    to the most negative sample, a full-scale click."""
+    samples = np.array([[1.5, -1.5], [1.0, -1.0], [0.5, -0.25]], dtype=dtype)
+    raw = np.frombuffer(from_array(samples, 44100).raw_data, dtype="<i4")
+    assert raw.tolist() == [2**31 - 1, -(2**31), 2**31 - 1, -(2**31), 2**30, -(2**29)]

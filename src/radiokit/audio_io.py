@@ -13,7 +13,7 @@ import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -114,8 +114,11 @@ def to_array(segment: AudioSegment) -> np.ndarray:
 
 def from_array(samples: np.ndarray, sample_rate: int) -> AudioSegment:
     """An AudioSegment from float samples shaped (frames, channels); values beyond full scale saturate."""
-    clipped = np.clip(np.round(samples * _FULL_SCALE), -_FULL_SCALE, _FULL_SCALE - 1).astype("<i4")
-    return AudioSegment(data=clipped.tobytes(), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate,
+    # In float64, where 2**31 - 1 is exact: in float32 it rounds up to 2**31, which wraps to full negative.
+    scaled = np.multiply(samples, _FULL_SCALE, dtype=np.float64)
+    np.round(scaled, out=scaled)
+    np.clip(scaled, -_FULL_SCALE, _FULL_SCALE - 1, out=scaled)
+    return AudioSegment(data=scaled.astype("<i4").tobytes(), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate,
                         channels=samples.shape[1])
 
 
@@ -144,10 +147,19 @@ def write_wav(path: Path, segment: AudioSegment) -> None:
         wav.writeframes(segment.raw_data)
 
 
-def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int = 65536) -> Iterator[np.ndarray]:
-    """Decode a file as float32 blocks (frames, channels), so that a long programme is never whole in memory."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
-               "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
+def stream_float(path: Path | Sequence[Path], sample_rate: int, channels: int,
+                 block_frames: int = 65536) -> Iterator[np.ndarray]:
+    """Decode a file, or several joined end to end by one ffmpeg run, as float32 blocks (frames, channels),
+    so that a long programme is never whole in memory."""
+    paths = [path] if isinstance(path, Path) else list(path)
+    inputs = [argument for each in paths for argument in ("-i", str(each))]
+    if len(paths) == 1:
+        mapping = ["-map", "0:a:0", "-vn"]
+    else:
+        joined = "".join(f"[{number}:a:0]" for number in range(len(paths)))
+        mapping = ["-filter_complex", f"{joined}concat=n={len(paths)}:v=0:a=1[joined]", "-map", "[joined]"]
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", *inputs, *mapping, "-f", "f32le",
+               "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
     frame_bytes = 4 * channels
     log_command(command)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
@@ -157,7 +169,8 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
             usable = len(block) - len(block) % frame_bytes
             yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, channels)
         if process.wait() != 0:
-            raise AudioInputError(f"{path.name}: the encoded file does not decode to its end")
+            shown = paths[0].name if len(paths) == 1 else f"{paths[0].name} (and {len(paths) - 1} more)"
+            raise AudioInputError(f"{shown}: the encoded file does not decode to its end")
 
 
 @dataclass(frozen=True)
