@@ -285,8 +285,10 @@ def test_pruned_true_peak_equals_filtering_everything(kind: str) -> None:
     assert meter.result().true_peak_dbtp == pytest.approx(20 * math.log10(expected), abs=1e-9)
 
 
-def test_a_meter_without_true_peak_measures_the_same_loudness() -> None:
+@pytest.mark.parametrize("left_out", ["true_peak", "maxima"])
+def test_a_meter_that_leaves_figures_out_measures_the_rest_the_same(left_out: str) -> None:
     signal = programme(RATE, 8.0)
-    full, levels_only = measure(signal, RATE), measure(signal, RATE, true_peak=False)
-    assert math.isnan(levels_only.true_peak_dbtp)
-    assert dataclasses.replace(levels_only, true_peak_dbtp=full.true_peak_dbtp) == full
+    full, partial = measure(signal, RATE), measure(signal, RATE, **{left_out: False})
+    names = ["true_peak_dbtp"] if left_out == "true_peak" else ["max_momentary_lufs", "max_short_term_lufs"]
+    assert all(math.isnan(getattr(partial, name)) for name in names)
+    assert dataclasses.replace(partial, **{name: getattr(full, name) for name in names}) == full

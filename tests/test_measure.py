@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +10,14 @@ import pytest
 
 from radiokit import master
 from radiokit.encode import Output, encode_array, encode_outputs
+from radiokit.loudness import Loudness
 
 RATE = 44100
+
+
+def reported(figures: Loudness) -> tuple[float, ...]:
+    """What the package reports of a file: everything but the two maxima, which only a programme's carry."""
+    return figures.integrated_lufs, figures.loudness_range_lu, figures.true_peak_dbtp, figures.duration_s
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +41,8 @@ def test_joined_decoding_measures_each_file_as_decoding_it_alone(segment_files: 
     for path, length, figures in zip(paths, lengths, joined, strict=True):
         alone = master.measure_file(path, RATE, 2)
         assert round(figures.duration_s * RATE) == length
-        assert dataclasses.astuple(figures) == pytest.approx(dataclasses.astuple(alone), abs=1e-9)
+        assert reported(figures) == pytest.approx(reported(alone), abs=1e-9)
+        assert math.isnan(figures.max_momentary_lufs) and math.isnan(figures.max_short_term_lufs)
 
 
 @pytest.mark.parametrize("change", [1, -1])
@@ -55,4 +62,4 @@ def test_a_pass_is_measured_whole_and_by_segment(tmp_path: Path) -> None:
     assert list(measured) == [output.path for output in outputs]
     for output in outputs:
         alone = master.measure_file(output.path, RATE, 2)
-        assert dataclasses.astuple(measured[output.path]) == pytest.approx(dataclasses.astuple(alone), abs=1e-9)
+        assert reported(measured[output.path]) == pytest.approx(reported(alone), abs=1e-9)

@@ -46,9 +46,9 @@ class Loudness:
 
     Loudness values are `-inf` when nothing passes the gates or no complete window exists
     (silence, or a signal shorter than 400 ms / 3 s); `true_peak_dbtp` is `-inf` for digital
-    silence, and nan from a meter told not to track it; `loudness_range_lu` is 0.0 when no
-    short-term window passes its gates. The true peak covers the samples themselves and 4x
-    interpolation between them, silence assumed before the first sample and after the last.
+    silence; it and the two maxima are nan from a meter told to leave them out; `loudness_range_lu`
+    is 0.0 when no short-term window passes its gates. The true peak covers the samples themselves
+    and 4x interpolation between them, silence assumed before the first sample and after the last.
     """
 
     integrated_lufs: float
@@ -244,14 +244,17 @@ class LoudnessMeter:
     the sample rate must be a multiple of 10 Hz so that 100 ms is a whole number of samples.
     """
 
-    def __init__(self, sample_rate: int, channels: int, *, true_peak: bool = True) -> None:
+    def __init__(self, sample_rate: int, channels: int, *, true_peak: bool = True, maxima: bool = True) -> None:
         if channels not in (1, 2):
             raise ValueError(f"the loudness meter measures mono or stereo, not {channels} channels")
         if sample_rate < 8000 or sample_rate % 10:
             raise ValueError(f"unsupported sample rate {sample_rate} Hz: use a multiple of 10 Hz from 8000 up")
         self.sample_rate = sample_rate
         self.channels = channels
-        self._true_peak = true_peak  # False: leave the true peak out (it reads nan), for a meter that only levels
+        # What a meter that only levels, or only checks a file's loudness and peak, can leave out (it reads nan):
+        # the true peak, and the maximum momentary and short-term loudness (a third of the work each).
+        self._true_peak = true_peak
+        self._maxima = maxima
         self._sub_block_frames = round(sample_rate * _SUB_BLOCK_S)
         self._chunk_frames = round(sample_rate * _CHUNK_S)
         self._sos = k_weighting_sos(sample_rate)
@@ -294,8 +297,8 @@ class LoudnessMeter:
             loudness_range_lu=_loudness_range_lu(self._window_mean_squares(sub_blocks, _SHORT_TERM_SUB_BLOCKS)),
             true_peak_dbtp=_dbtp(_interpolated_peak(self._peak_tail_with_silence(), self._peak))
             if self._true_peak else math.nan,
-            max_momentary_lufs=_lufs(self._momentary.largest / self._momentary.frames),
-            max_short_term_lufs=_lufs(self._short_term.largest / self._short_term.frames),
+            max_momentary_lufs=_lufs(self._momentary.largest / self._momentary.frames) if self._maxima else math.nan,
+            max_short_term_lufs=_lufs(self._short_term.largest / self._short_term.frames) if self._maxima else math.nan,
             duration_s=self._frames / self.sample_rate,
         )
 
@@ -344,7 +347,8 @@ class LoudnessMeter:
         guard = _SUBNORMAL_GUARD[: len(frames)] if len(frames) <= len(_SUBNORMAL_GUARD) else 0.0
         weighted, self._filter_state = sosfilt(self._sos, frames + guard, axis=0, zi=self._filter_state)
         energy = np.square(weighted).sum(axis=1)
-        self._track_windows(energy)
+        if self._maxima:
+            self._track_windows(energy)
         self._add_sub_blocks(energy)
         self._frames += len(energy)
 
@@ -407,13 +411,13 @@ class RangeEnergies:
         self._position += len(weighted)
 
 
-def measure(samples: np.ndarray, sample_rate: int, *, true_peak: bool = True) -> Loudness:
+def measure(samples: np.ndarray, sample_rate: int, *, true_peak: bool = True, maxima: bool = True) -> Loudness:
     """Measure a whole signal: 1-D mono or shaped (n, channels), processed in chunks."""
     samples = np.asarray(samples)
     if samples.ndim == 1:
         samples = samples[:, np.newaxis]
     if samples.ndim != 2:
         raise ValueError(f"expected samples shaped (n,) or (n, channels), got {samples.shape}")
-    meter = LoudnessMeter(sample_rate, samples.shape[1], true_peak=true_peak)
+    meter = LoudnessMeter(sample_rate, samples.shape[1], true_peak=true_peak, maxima=maxima)
     meter.feed(samples)
     return meter.result()

@@ -39,9 +39,8 @@ _TRIAL_FADE_S = 0.01  # the reel's joins are faded, so that the codec spends not
 _TRIAL_PAUSE_S = 0.1
 
 
-def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int, *,
-                   true_peak: bool = True) -> Loudness:
-    meter = LoudnessMeter(sample_rate, channels, true_peak=true_peak)
+def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Loudness:
+    meter = LoudnessMeter(sample_rate, channels)
     for block in blocks:
         meter.feed(block)
     return meter.result()
@@ -50,7 +49,7 @@ def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int
 def measure_rendered(placed: Sequence[Placed], sample_rate: int, channels: int) -> LoudnessMeter:
     """The programme as rendered, before its gain, metered: its loudness sets the gain, and its 100 ms
     blocks let the trial encode predict the codec's effect. No true peak: the limiter sees to it."""
-    meter = LoudnessMeter(sample_rate, channels, true_peak=False)
+    meter = LoudnessMeter(sample_rate, channels, true_peak=False, maxima=False)
     for block in stream(placed, channels):
         meter.feed(block)
     return meter
@@ -75,9 +74,9 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
         yield tail.astype(np.float32)
 
 
-def measure_file(path: Path, sample_rate: int, channels: int, *, true_peak: bool = True) -> Loudness:
+def measure_file(path: Path, sample_rate: int, channels: int) -> Loudness:
     """Decode an encoded file to its end and measure it."""
-    return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels, true_peak=true_peak)
+    return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels)
 
 
 def codec_shift_lu(placed: Sequence[Placed], rendered: LoudnessMeter, fmt: str, gain_db: float, sample_rate: int,
@@ -209,7 +208,8 @@ def measure_joined(paths: Sequence[Path], lengths: Sequence[int], sample_rate: i
                    channels: int) -> list[Loudness] | None:
     """Files of known decoded lengths, decoded joined and measured each on its own; None if the
     lengths do not add up (measure them one by one then). One meter at a time: a meter keeps 3 s of
-    running sums, which for hundreds of files at once would be hundreds of megabytes."""
+    running sums, which for hundreds of files at once would be hundreds of megabytes. Without the
+    maximum momentary and short-term loudness, which nothing reports for a segment file."""
     figures: list[Loudness] = []
     remaining = iter(lengths)
     meter, left = None, 0
@@ -221,7 +221,7 @@ def measure_joined(paths: Sequence[Path], lengths: Sequence[int], sample_rate: i
                 length = next(remaining, None)
                 if length is None:
                     return None  # the decode runs on past the lengths
-                meter, left = LoudnessMeter(sample_rate, channels), length
+                meter, left = LoudnessMeter(sample_rate, channels, maxima=False), length
             assert meter is not None  # set as the first file started
             taken = min(left, len(block))
             meter.feed(block[:taken])
@@ -233,7 +233,7 @@ def measure_joined(paths: Sequence[Path], lengths: Sequence[int], sample_rate: i
     for length in remaining:  # files of no length at the end
         if length:
             return None
-        figures.append(LoudnessMeter(sample_rate, channels).result())
+        figures.append(LoudnessMeter(sample_rate, channels, maxima=False).result())
     return figures
 
 

@@ -83,7 +83,7 @@ class _Renderer:
     def level(self, audio: AudioSegment, offset_db: float = 0.0) -> AudioSegment:
         """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated)."""
         samples = audio_io.to_array(audio)
-        measured = measure(samples, self.rate, true_peak=False).integrated_lufs
+        measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
         if not math.isfinite(measured):
             return audio
         gain_db = self.target_lufs + offset_db - measured
