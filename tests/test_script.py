@@ -252,6 +252,6 @@ def test_control_characters_and_line_breaks_in_keys_keep_one_line_per_problem(tm
     assert refused(tmp_path, "format: radiokit/1\x07\n") == [
         (":1: the file contains a control character (#x0007) that YAML does not allow: delete it (it may have come "
          "from a copy and paste)")]
-    head = HEAD.replace("segments:\n", 'lexicon:\n  ru: {"a\\nb\\u2028c": ""}\nsegments:\n')
+    head = HEAD.replace("segments:\n", 'lexicon:\n  ru: {"a\\nb\\u2028c\\e[31md\\x9b": ""}\nsegments:\n')
     assert problems(tmp_path, "  - id: a\n    silence: 1\n", head) == [
-        ":11: lexicon.ru.a\\nb\\u2028c: is empty: write the text"]
+        ":11: lexicon.ru.a\\nb\\u2028c\\x1b[31md\\x9b: is empty: write the text"]

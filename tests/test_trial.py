@@ -71,10 +71,21 @@ def test_excerpts_come_from_segments_never_from_gaps_or_crossfades(tmp_path: Pat
     spans = timeline.excerpt_spans(placed, RATE // 2, RATE)
     found = [timeline.read_span(placed, start, frames) for start, frames in spans]
     values = [float(excerpt[0, 0]) for excerpt in found]
-    # Centres at 0.5, 1.5, ... s: a holds 10 of them, the gap (10-12 s) none, b 9 (12-21 s: its last second
-    # is the crossfade), c 9 (22-31 s).
-    assert [round(v, 3) for v in values] == [0.1] * 10 + [0.2] * 9 + [0.3] * 9
+    # Centres at 0.5, 1.5, ... s: a holds 10 of them, and the two in the gap (10-12 s) take a's last half
+    # second, once; b 9 (12-21 s: its last second is the crossfade); c 9 (22-31 s), and the one in the
+    # crossfade (21.5 s) takes c's first half second after it.
+    assert [round(v, 3) for v in values] == [0.1] * 11 + [0.2] * 9 + [0.3] * 10
+    assert spans[10] == (round(9.5 * RATE), RATE // 2)
     assert all(excerpt.shape == (RATE // 2, 2) and np.ptp(excerpt) == 0 for excerpt in found)
+
+
+def test_a_programme_of_equal_clips_and_gaps_is_still_sampled(tmp_path: Path) -> None:
+    """Clips and gaps repeating exactly as often as the excerpts: every middle lands in a gap, and the
+    trial must still hear the clips (it once heard nothing, and the programme was encoded twice)."""
+    wav = segment_wav(tmp_path / "clip.wav", np.full((RATE, 2), 0.1))
+    placed = timeline.place([wav] * 10, [RATE] * 10, [1.0] * 10, [0.0] * 10, RATE)  # a clip every 2 s
+    spans = timeline.excerpt_spans(placed, RATE // 2, 2 * RATE)  # middles at 1, 3, 5 ... s: all in gaps
+    assert len(spans) == 9 and all(frames == RATE // 2 for _, frames in spans)
 
 
 def test_the_programme_streams_in_short_blocks_with_its_crossfades_and_gaps(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ FORMATS = ("mp3", "mp2", "wav")
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aif", ".aiff")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # all that str.splitlines splits on
+# Control characters (among them all that str.splitlines splits on, and the escape that starts a
+# terminal's colour codes) and the Unicode line separators: shown escaped when a message quotes them.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _TIME = re.compile(r"^(?:(\d{1,4}):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 _ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]{1,40}))?$")  # variants have short names
 
@@ -205,8 +207,8 @@ class _Parser:
             where = f"{match.group(1)}: {match.group(2)}"
         text = f"{where}: {message}" if where else message
         # Keys and values quoted in messages come from the script: a line break in one must not break the
-        # one-line-per-problem form.
-        self.problems.append((line, _LINE_BREAKS.sub(lambda found: repr(found.group())[1:-1], text)))
+        # one-line-per-problem form, nor an escape sequence recolour or move the producer's terminal.
+        self.problems.append((line, _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)))
 
     # ---- generic checks -------------------------------------------------
     def map_of(self, node: Node, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> Map | None:

@@ -83,18 +83,20 @@ def stream(placed: Sequence[Placed], channels: int, gain: float = 1.0) -> Iterat
 
 
 def excerpt_spans(placed: Sequence[Placed], length_frames: int, spacing_frames: int) -> list[tuple[int, int]]:
-    """(start frame, frames) of stretches of up to `length_frames`, one from the middle of every
-    `spacing_frames` of the timeline, for trials: each inside the segment playing there, clear of
-    crossfades, and none from a gap."""
-    spans = []
+    """(start frame, frames) of stretches of up to `length_frames`, one near the middle of every
+    `spacing_frames` of the timeline, for trials: each inside the segment playing there (or, from a
+    gap, the one that played last), clear of crossfades. A programme of equal clips and gaps must
+    not put every middle in a gap, so none is skipped for landing in one."""
+    spans: list[tuple[int, int]] = []
     for centre in range(spacing_frames // 2, duration_frames(placed), spacing_frames):
         number = _playing(placed, centre)
         item = placed[number]
         following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
         first, last = item.start_frame + item.crossfade_frames, item.end_frame - following
-        if first <= centre < last:
-            start = max(first, min(centre - length_frames // 2, last - length_frames))
-            spans.append((start, min(length_frames, last - start)))
+        start = max(first, min(centre - length_frames // 2, last - length_frames))
+        span = (start, min(length_frames, last - start))
+        if span[1] > 0 and (not spans or spans[-1] != span):
+            spans.append(span)
     return spans
 
 
