@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from media import convert, tone, write_wav
+from radiokit import audio_io
 from radiokit.audio_io import decode, from_array, to_array
 from radiokit.errors import AudioInputError
 
@@ -51,3 +52,25 @@ def test_samples_beyond_full_scale_saturate_and_never_wrap(dtype: type) -> None:
     samples = np.array([[1.5, -1.5], [1.0, -1.0], [0.5, -0.25]], dtype=dtype)
     raw = np.frombuffer(from_array(samples, 44100).raw_data, dtype="<i4")
     assert raw.tolist() == [2**31 - 1, -(2**31), 2**31 - 1, -(2**31), 2**30, -(2**29)]
+
+
+def test_probing_by_the_batch_matches_probing_one_by_one(tmp_path: Path) -> None:
+    """One ffmpeg run describes a batch: each file's rate, channels and duration as probed alone, and the
+    duration of an MP3 with no header to give it left unknown, for that file only. ffmpeg stops at a
+    damaged file: it and the files after it are left to `probe`, which names the damaged one."""
+    sources = [write_wav(tmp_path / "a.wav", tone(440.0, 1.0, 22050), 22050),
+               convert(write_wav(tmp_path / "b.wav", tone(440.0, 2.0, 48000, channels=2), 48000),
+                       tmp_path / "b.mp3", "-write_xing", "0"),
+               convert(write_wav(tmp_path / "c.wav", tone(440.0, 3.0, 44100), 44100), tmp_path / "c.flac"),
+               tmp_path / "damaged.flac",
+               tmp_path / "d.wav"]
+    sources[3].write_bytes(b"fLaC" + bytes(300))
+    write_wav(sources[4], tone(440.0, 0.5, 8000), 8000)
+    audio_io.probe_many(sources)
+    found = {key[0]: info for key, info in audio_io.probed().items() if key[0] in sources}
+    assert found == {path: audio_io._probe(path, None) for path in sources[:3]}
+    assert found[sources[0]].duration_s == 1.0 and found[sources[1]].duration_s is None
+    assert found[sources[2]].duration_s == 3.0 and (found[sources[2]].sample_rate, found[sources[2]].channels) == (44100, 1)
+    with pytest.raises(AudioInputError, match=r"damaged\.flac: cannot decode the audio"):
+        audio_io.probe(sources[3], None)
+    assert audio_io.probe(sources[4]) == audio_io.StreamInfo(8000, 1, 0.5)

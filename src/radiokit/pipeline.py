@@ -164,8 +164,11 @@ def _check_audio_files(script: Script, segments: list[Segment]) -> None:
         except AudioInputError as exc:
             return str(exc)
         return None
+    paths = list(files)
+    batches = [paths[first : first + audio_io.PROBE_BATCH] for first in range(0, len(paths), audio_io.PROBE_BATCH)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each probe is an ffmpeg run
-        problems = [found for found in pool.map(problem, files) if found]
+        list(pool.map(audio_io.probe_many, batches))
+        problems = [found for found in pool.map(problem, paths) if found]  # what the batches left, one by one
     if problems:
         raise AudioInputError("\n".join(problems))
 
