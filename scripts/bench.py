@@ -163,22 +163,22 @@ def tree_memory_bytes(pid: int) -> int:
     """Memory of a process and all its descendants, from /proc: the sum of their proportional set sizes
     (PSS), so that libraries shared by radiokit's worker processes are not counted once per process.
 
-    A child that Python has forked (vforked) for ffmpeg but that has not yet run it shares its parent's
-    memory, and /proc reports that memory for both: such a child, still showing its parent's command
-    line, is left out rather than counting the parent twice.
+    A child that Python has vforked for ffmpeg but that has not yet run it shares its parent's memory,
+    and /proc reports that memory for both: such a child (its parent's command line, and its parent's
+    very figures) is left out rather than counting the parent twice. A forked worker has its own.
     """
-    total, pending = 0, [(pid, b"")]
+    total, pending = 0, [(pid, b"", b"")]
     while pending:
-        current, parent_command = pending.pop()
+        current, parent_command, parent_rollup = pending.pop()
         try:
             command = _read(f"/proc/{current}/cmdline")
-            with open(f"/proc/{current}/smaps_rollup") as rollup:
-                pss = next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
-            if parent_command not in (command, _read(f"/proc/{current}/cmdline")):
+            rollup = _read(f"/proc/{current}/smaps_rollup")
+            pss = next(int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith(b"Pss:"))
+            if (command, rollup) != (parent_command, parent_rollup):
                 total += pss
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
-                    pending += [(int(child), command) for child in children.read().split()]
+                    pending += [(int(child), command, rollup) for child in children.read().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue
     return total

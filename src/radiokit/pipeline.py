@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -237,9 +238,11 @@ def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress
             results.append(_render_job(script, job))
             progress.advance()
         return results
-    # Separate processes: pydub and the espeak-ng library hold the GIL. Spawned rather than forked, so a
-    # worker starts clean whatever threads the caller runs.
-    context = multiprocessing.get_context("spawn")
+    # Separate processes: pydub and the espeak-ng library hold the GIL. Forked, where this process runs
+    # no other thread (the CLI's case), so that the workers share its imported libraries (scipy.signal
+    # alone is some 60 MB a process) instead of importing their own; spawned otherwise, since a fork
+    # copies only the forking thread and could inherit a lock another thread held.
+    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     level = logging.getLogger("radiokit").getEffectiveLevel()
     with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=_start_worker,
                              initargs=(level, audio_io.probed())) as pool:
