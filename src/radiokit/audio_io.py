@@ -197,10 +197,14 @@ def probe(path: Path, shown: str | None = None) -> StreamInfo:
     stat = path.stat()
     key = (path, stat.st_size, stat.st_mtime_ns)
     if key not in _probed:
-        if len(_probed) >= _PROBES_KEPT:
-            _probed.clear()
-        _probed[key] = _probe(path, shown)
+        _remember(key, _probe(path, shown))
     return _probed[key]
+
+
+def _remember(key: tuple[Path, int, int], info: StreamInfo) -> None:
+    if len(_probed) >= _PROBES_KEPT:
+        _probed.clear()
+    _probed[key] = info
 
 
 def probed() -> dict[tuple[Path, int, int], StreamInfo]:
@@ -227,7 +231,7 @@ def probe_many(paths: Sequence[Path]) -> None:
         for number, block in _input_blocks(text).items():
             info = _described(block)
             if info is not None and number < len(batch):
-                _probed[batch[number], stats[number].st_size, stats[number].st_mtime_ns] = info
+                _remember((batch[number], stats[number].st_size, stats[number].st_mtime_ns), info)
 
 
 PROBE_BATCH = 64
