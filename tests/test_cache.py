@@ -11,6 +11,7 @@ import pytest
 
 from conftest import make_episode
 from media import decode
+from radiokit.cache import Cache
 from test_cli import radiokit
 
 SLUG = "testovaya-seriya-7-2012-10-26"
@@ -99,3 +100,18 @@ def test_no_cache_keeps_nothing(tmp_path: Path) -> None:
     done = radiokit("build", "episode.yaml", "--out", "out", "--no-cache", "--cache", "cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_linked_entry_shares_the_file_and_a_copied_one_does_not(tmp_path: Path) -> None:
+    """Rendered segments are hard-linked into the cache (nothing writes to them again); anything else,
+    such as a version's files that tagging rewrites afterwards, is copied."""
+    source = tmp_path / "segment.wav"
+    source.write_bytes(b"RIFF" + bytes(range(256)))
+    store = Cache(tmp_path / "cache")
+    store.store("segments", "linked", {"audio.wav": source}, {}, link=True)
+    store.store("versions", "copied", {"audio.wav": source}, {})
+    assert (tmp_path / "cache" / "segments" / "linked" / "audio.wav").samefile(source)
+    copied = tmp_path / "cache" / "versions" / "copied" / "audio.wav"
+    assert not copied.samefile(source) and copied.read_bytes() == source.read_bytes()
+    source.unlink()  # the build's work folder goes; the entry stays whole
+    assert store.load("segments", "linked") is not None

@@ -28,7 +28,7 @@ from radiokit.script import Script, Segment
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Bump when rendering or mastering changes what the same script sounds like within one radiokit version.
-AUDIO_REVISION = 1
+AUDIO_REVISION = 2  # 2: segment entries carry an energy profile
 ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
 
 
@@ -105,6 +105,13 @@ def version_key(script: Script, language: str, segment_keys: Sequence[str], layo
                  "titles": [programme.series, programme.title.get(language, "")]})
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
+
+
 class Cache:
     def __init__(self, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.folder = folder
@@ -124,14 +131,20 @@ class Cache:
         os.utime(entry / "entry.json")  # most recently used
         return entry, data["data"]
 
-    def store(self, kind: str, key: str, files: Mapping[str, Path], data: dict[str, Any]) -> None:
-        """Copy `files` (name -> path) and `data` into a new entry, whole or not at all."""
+    def store(self, kind: str, key: str, files: Mapping[str, Path], data: dict[str, Any], *,
+              link: bool = False) -> None:
+        """Copy `files` (name -> path) and `data` into a new entry, whole or not at all. With `link`, for
+        files nothing will write to again, they are hard-linked where the cache is on their file system:
+        a long programme's rendered segments are over a gigabyte, which copying took seconds over."""
         entry = self.folder / kind / key
         scratch = self.folder / kind / f".{key}.{os.getpid()}.{time.monotonic_ns()}"
         scratch.mkdir(parents=True)
         try:
             for name, path in files.items():
-                shutil.copyfile(path, scratch / name)
+                if link:
+                    _link_or_copy(path, scratch / name)
+                else:
+                    shutil.copyfile(path, scratch / name)
             digests = {name: file_digest(scratch / name) for name in files}
             (scratch / "entry.json").write_text(json.dumps({"files": digests, "data": data}), encoding="utf-8")
             shutil.rmtree(entry, ignore_errors=True)

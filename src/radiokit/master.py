@@ -3,7 +3,6 @@ measured again until every delivered file meets the loudness target."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +10,11 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import probe, stream_float
+from radiokit.audio_io import probe, read_wav, stream_encoded, stream_float
 from radiokit.encode import Output, encode_outputs, open_encoder
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
-from radiokit.loudness import Loudness, LoudnessMeter, RangeEnergies
+from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames
 from radiokit.script import LoudnessTarget
 from radiokit.timeline import Placed, duration_frames, equal_power_fade_in, excerpt_spans, read_span, stream
 
@@ -46,20 +45,37 @@ def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int
     return meter.result()
 
 
-def measure_rendered(placed: Sequence[Placed], sample_rate: int, channels: int) -> LoudnessMeter:
-    """The programme as rendered, before its gain, metered: its loudness sets the gain, and its 100 ms
-    blocks let the trial encode predict the codec's effect. No true peak: the limiter sees to it."""
-    meter = LoudnessMeter(sample_rate, channels, true_peak=False, maxima=False)
-    for block in stream(placed, channels):
-        meter.feed(block)
-    return meter
+def measure_rendered(placed: Sequence[Placed], sample_rate: int) -> BlockLoudness:
+    """The programme as rendered, before its gain: its loudness sets the gain, and its 100 ms blocks let
+    the trial encode predict the codec's effect. Built from each segment's energy profile (made by the
+    worker that rendered it, or here from its WAV), placed on the timeline: where segments crossfade,
+    their energies add, each weighted by its fade. So it is not the meter's exact reading of the mixed
+    programme (a build measures what it encoded anyway), but within a few thousandths of an LU of it
+    (tests/test_trial.py), without reading an hour of audio again on one core."""
+    step = profile_frames(sample_rate)
+    block = round(sample_rate * 0.1)
+    sub_blocks = np.zeros(duration_frames(placed) // block + 1)
+    for number, item in enumerate(placed):
+        profile = np.load(item.profile) if item.profile else energy_profile(read_wav(item.wav), sample_rate)
+        starts = np.arange(len(profile)) * step
+        centres = starts + np.minimum(step, item.frames - starts) / 2
+        weights = np.ones(len(profile))
+        if item.crossfade_frames:  # fading in: equal power, sin squared
+            weights *= np.where(centres < item.crossfade_frames,
+                                np.sin(0.5 * np.pi * np.minimum(centres / item.crossfade_frames, 1.0)) ** 2, 1.0)
+        following = placed[number + 1].crossfade_frames if number + 1 < len(placed) else 0
+        if following:  # fading out under the next segment
+            left = item.frames - centres
+            weights *= np.where(left < following, np.sin(0.5 * np.pi * np.minimum(left / following, 1.0)) ** 2, 1.0)
+        np.add.at(sub_blocks, ((item.start_frame + centres) // block).astype(np.int64), profile * weights)
+    return BlockLoudness(sub_blocks[: duration_frames(placed) // block], sample_rate)
 
 
-def programme_gain_db(measured: Loudness, target_lufs: float) -> float:
+def programme_gain_db(integrated_lufs: float, target_lufs: float) -> float:
     """The one gain that brings the programme to its target integrated loudness (0 for silence)."""
-    if not np.isfinite(measured.integrated_lufs):
+    if not np.isfinite(integrated_lufs):
         return 0.0
-    return target_lufs - measured.integrated_lufs
+    return target_lufs - integrated_lufs
 
 
 def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
@@ -75,11 +91,19 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
 
 
 def measure_file(path: Path, sample_rate: int, channels: int) -> Loudness:
-    """Decode an encoded file to its end and measure it."""
+    """Decode any file with ffmpeg, to its end (AudioInputError if it cannot), and measure it."""
     return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels)
 
 
-def codec_shift_lu(placed: Sequence[Placed], rendered: LoudnessMeter, fmt: str, gain_db: float, sample_rate: int,
+def measure_encoded(path: Path, sample_rate: int, channels: int, *, maxima: bool = True) -> Loudness:
+    """Decode a file this build has just encoded, in this process, and measure it."""
+    meter = LoudnessMeter(sample_rate, channels, maxima=maxima)
+    for block in stream_encoded(path, sample_rate, channels):
+        meter.feed(block)
+    return meter.result()
+
+
+def codec_shift_lu(placed: Sequence[Placed], rendered: BlockLoudness, fmt: str, gain_db: float, sample_rate: int,
                    channels: int, bitrate_kbps: int, scratch: Path) -> float:
     """How far encoding to `fmt` will move the programme's integrated loudness, in LU, predicted before
     the programme is encoded: a reel of excerpts (see TRIAL_*) with the programme gain is encoded to
@@ -112,7 +136,7 @@ def codec_shift_lu(placed: Sequence[Placed], rendered: LoudnessMeter, fmt: str, 
                     original.feed(block)
                     encoder.write(block)
         encoded = RangeEnergies(sample_rate, channels, inside)
-        for block in stream_float(scratch, sample_rate, channels):
+        for block in stream_encoded(scratch, sample_rate, channels):
             encoded.feed(block)
     finally:
         scratch.unlink(missing_ok=True)
@@ -121,7 +145,7 @@ def codec_shift_lu(placed: Sequence[Placed], rendered: LoudnessMeter, fmt: str, 
     # Each 100 ms block of the programme takes the ratio of the excerpt nearest to it.
     centres = np.array([start + frames // 2 for start, frames in spans])
     nearest = np.searchsorted((centres[1:] + centres[:-1]) / 2, rendered.sub_block_centres())
-    before, after = rendered.result().integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
+    before, after = rendered.integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
     return after - before if np.isfinite(before) and np.isfinite(after) else 0.0
 
 
@@ -150,7 +174,7 @@ class Delivered:
     measured: dict[Path, Loudness]
 
 
-def deliver(placed: Sequence[Placed], rendered: LoudnessMeter, programme: Output, segments: Sequence[Output],
+def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output, segments: Sequence[Output],
             target: LoudnessTarget, sample_rate: int, channels: int, bitrate_kbps: int) -> Delivered:
     """Master and encode one format; measure what was encoded; correct and encode again until it meets the target.
 
@@ -162,7 +186,7 @@ def deliver(placed: Sequence[Placed], rendered: LoudnessMeter, programme: Output
     measured side by side.
     """
     ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
-    gain_db = programme_gain_db(rendered.result(), target.integrated_lufs)
+    gain_db = programme_gain_db(rendered.integrated_lufs, target.integrated_lufs)
     scratch = programme.path.with_name(f".trial-{programme.path.name}")
     gain_db -= codec_shift_lu(placed, rendered, programme.fmt, gain_db, sample_rate, channels, bitrate_kbps, scratch)
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
@@ -188,60 +212,15 @@ def deliver(placed: Sequence[Placed], rendered: LoudnessMeter, programme: Output
 
 def measure_outputs(programme: Output, segments: Sequence[Output], sample_rate: int,
                     channels: int) -> dict[Path, Loudness]:
-    """Decode and measure what one pass encoded: the programme on one thread, its segment files on
-    another. MP3 segment files decode to exactly their length (the LAME header records the encoder's
-    delay and padding), so they are decoded by one ffmpeg run, joined, and measured apart: one ffmpeg
-    start (some 15 ms of CPU) instead of one per file, and a programme may have hundreds."""
-    paths = [output.path for output in segments]
+    """Decode and measure what one pass encoded: the programme on one thread, its segment files one after
+    another on the other (the decoder and the meter's filters release the GIL). One segment meter at a
+    time: a meter keeps 3 s of running sums, and a programme may have hundreds of segments. Segment
+    files leave out the maximum momentary and short-term loudness, which nothing reports for them."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        whole = pool.submit(measure_file, programme.path, sample_rate, channels)
-        apart = None
-        if segments and all(output.fmt == "mp3" and output.end_frame is not None for output in segments):
-            lengths = [output.end_frame - output.start_frame for output in segments if output.end_frame is not None]
-            apart = measure_joined(paths, lengths, sample_rate, channels)
-        measured = {programme.path: whole.result()}
-    measured.update(zip(paths, apart) if apart is not None else measure_files(paths, sample_rate, channels).items())
-    return measured
-
-
-def measure_joined(paths: Sequence[Path], lengths: Sequence[int], sample_rate: int,
-                   channels: int) -> list[Loudness] | None:
-    """Files of known decoded lengths, decoded joined and measured each on its own; None if the
-    lengths do not add up (measure them one by one then). One meter at a time: a meter keeps 3 s of
-    running sums, which for hundreds of files at once would be hundreds of megabytes. Without the
-    maximum momentary and short-term loudness, which nothing reports for a segment file."""
-    figures: list[Loudness] = []
-    remaining = iter(lengths)
-    meter, left = None, 0
-    for block in stream_float(paths, sample_rate, channels):
-        while len(block):
-            while left == 0:  # the file before is complete: the next one starts here
-                if meter is not None:
-                    figures.append(meter.result())
-                length = next(remaining, None)
-                if length is None:
-                    return None  # the decode runs on past the lengths
-                meter, left = LoudnessMeter(sample_rate, channels, maxima=False), length
-            assert meter is not None  # set as the first file started
-            taken = min(left, len(block))
-            meter.feed(block[:taken])
-            block, left = block[taken:], left - taken
-    if left:
-        return None  # the decode ends short of the lengths
-    if meter is not None:
-        figures.append(meter.result())
-    for length in remaining:  # files of no length at the end
-        if length:
-            return None
-        figures.append(LoudnessMeter(sample_rate, channels, maxima=False).result())
-    return figures
-
-
-def measure_files(paths: Sequence[Path], sample_rate: int, channels: int) -> dict[Path, Loudness]:
-    """Decode and measure files side by side: ffmpeg decodes in its own process and the meter's
-    filters release the GIL, so threads use every core."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(paths, pool.map(lambda path: measure_file(path, sample_rate, channels), paths)))
+        whole = pool.submit(measure_encoded, programme.path, sample_rate, channels)
+        apart = {output.path: measure_encoded(output.path, sample_rate, channels, maxima=False)
+                 for output in segments}
+        return {programme.path: whole.result(), **apart}
 
 
 def _next_gain(tried: list[tuple[float, float]], target_lufs: float) -> float:

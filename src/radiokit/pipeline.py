@@ -19,12 +19,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+import numpy as np
 
 from radiokit import __version__, audio_io, bwf, cache, encode, master, package, preview, tag, timeline
 from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.errors import AudioInputError, BuildError
-from radiokit.loudness import Loudness
+from radiokit.loudness import Loudness, energy_profile
 from radiokit.package import clock
 from radiokit.progress import Progress, Silent, show_log
 from radiokit.render import render
@@ -193,16 +195,19 @@ class _Job:
 @dataclass(frozen=True)
 class _Rendered:
     wav: Path
+    profile: Path  # its energy profile, for the programme's loudness
     frames: int
     text: str
     notes: tuple[str, ...]
 
 
 def _render_job(script: Script, job: _Job) -> _Rendered:
-    """One segment to a WAV; runs in a worker process, so only paths and text travel back."""
+    """One segment to a WAV and its energy profile; runs in a worker process, so only paths and text travel back."""
     rendered = render(script, job.segment, job.language)
     audio_io.write_wav(job.wav, rendered.audio)
-    return _Rendered(job.wav, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes)
+    profile = job.wav.with_suffix(".npy")
+    np.save(profile, energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
+    return _Rendered(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes)
 
 
 def _render_versions(script: Script, work: Path, store: Cache | None, jobs: int,
@@ -217,27 +222,32 @@ def _render_versions(script: Script, work: Path, store: Cache | None, jobs: int,
             hit = store.load("segments", key) if store and key else None
             if hit:
                 entry, data = hit
-                done[language, number] = _Rendered(entry / "audio.wav", data["frames"], data["text"],
-                                                   tuple(data["notes"]))
+                done[language, number] = _Rendered(entry / "audio.wav", entry / "profile.npy", data["frames"],
+                                                   data["text"], tuple(data["notes"]))
             else:
                 pending.append(_Job(language, number, segment, key, work / language / f"{number:02d}-{segment.id}.wav"))
     _check_audio_files(script, [job.segment for job in pending])  # what the cache holds was checked before
     progress.start("rendering", len(pending))
-    for job, rendered in zip(pending, _run_jobs(script, pending, jobs, progress), strict=True):
+
+    def finished(job: _Job, rendered: _Rendered) -> None:
+        """Kept as soon as it is rendered: this process would otherwise only wait for the workers."""
         done[job.language, job.number] = rendered
         if store and job.key:
-            store.store("segments", job.key, {"audio.wav": rendered.wav},
-                        {"frames": rendered.frames, "text": rendered.text, "notes": list(rendered.notes)})
+            store.store("segments", job.key, {"audio.wav": rendered.wav, "profile.npy": rendered.profile},
+                        {"frames": rendered.frames, "text": rendered.text, "notes": list(rendered.notes)}, link=True)
+
+    _run_jobs(script, pending, jobs, progress, finished)
     return [_lay_out(script, language, done, store) for language in script.languages]
 
 
-def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress) -> list[_Rendered]:
+def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress,
+              finished: Callable[[_Job, _Rendered], None]) -> None:
+    """Render every job, handing each to `finished` as it completes (in any order)."""
     if jobs <= 1 or len(pending) <= 1:
-        results = []
         for job in pending:
-            results.append(_render_job(script, job))
+            finished(job, _render_job(script, job))
             progress.advance()
-        return results
+        return
     # Separate processes: pydub and the espeak-ng library hold the GIL. Forked, where this process runs
     # no other thread (the CLI's case), so that the workers share its imported libraries (scipy.signal
     # alone is some 60 MB a process) instead of importing their own; spawned otherwise, since a fork
@@ -246,11 +256,10 @@ def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress
     level = logging.getLogger("radiokit").getEffectiveLevel()
     with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=_start_worker,
                              initargs=(level, audio_io.probed())) as pool:
-        futures = [pool.submit(_render_job, script, job) for job in pending]
+        futures = {pool.submit(_render_job, script, job): job for job in pending}
         for future in as_completed(futures):
-            future.result()  # a failed segment stops the build now, with its own error
+            finished(futures[future], future.result())  # a failed segment stops the build now, with its own error
             progress.advance()
-        return [future.result() for future in futures]
 
 
 def _start_worker(log_level: int, probes: dict[tuple[Path, int, int], audio_io.StreamInfo]) -> None:
@@ -281,7 +290,8 @@ def _lay_out(script: Script, language: str, done: dict[tuple[str, int], _Rendere
     rate = script.delivery.sample_rate
     gaps = [segment.gap_s if segment.gap_s is not None else script.delivery.gap_s for segment in segments]
     crossfades = [segment.crossfade_s for segment in segments]
-    placed = timeline.place([r.wav for r in rendered], [r.frames for r in rendered], gaps, crossfades, rate)
+    placed = timeline.place([r.wav for r in rendered], [r.frames for r in rendered], gaps, crossfades, rate,
+                            [r.profile for r in rendered])
     notes = [f"{language}: {note}" for r in rendered for note in r.notes]
     for segment, item in zip(segments, placed, strict=True):
         if segment.crossfade_s and item.crossfade_frames < round(segment.crossfade_s * rate):
@@ -355,7 +365,7 @@ def _master_version(script: Script, version: _Version, folder: Path, stem: str,
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
     notes: list[str] = []
     progress.start(f"{language}: mastering", 1 + len(delivery.formats))
-    rendered = master.measure_rendered(placed, rate, channels)
+    rendered = master.measure_rendered(placed, rate)
     progress.advance()
     created = dt.datetime.now()
     measured: dict[Path, Loudness] = {}

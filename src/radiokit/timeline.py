@@ -6,6 +6,7 @@ Streamed one segment at a time, so that a long programme is never whole in memor
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -26,6 +27,7 @@ class Placed:
     frames: int
     gap_frames: int  # silence after it, before the next segment
     crossfade_frames: int = 0  # overlap with the previous segment, at this segment's start
+    profile: Path | None = None  # its energy profile (loudness.energy_profile) saved by numpy, if made
 
     @property
     def end_frame(self) -> int:
@@ -33,23 +35,24 @@ class Placed:
 
 
 def place(wavs: Sequence[Path], frame_counts: Sequence[int], gaps_s: Sequence[float], crossfades_s: Sequence[float],
-          sample_rate: int) -> list[Placed]:
+          sample_rate: int, profiles: Sequence[Path | None] | None = None) -> list[Placed]:
     """Positions of each segment. A crossfade replaces the gap before the segment and overlaps the previous
     one; it is shortened to fit both segments (and what is left of the previous one after its own crossfade).
     The last segment's gap is dropped so the programme ends on its audio."""
     placed: list[Placed] = []
-    for number, (wav, frames, gap_s, crossfade_s) in enumerate(zip(wavs, frame_counts, gaps_s, crossfades_s,
-                                                                  strict=True)):
+    profiles = profiles if profiles is not None else [None] * len(wavs)
+    for number, (wav, frames, gap_s, crossfade_s, profile) in enumerate(zip(wavs, frame_counts, gaps_s, crossfades_s,
+                                                                           profiles, strict=True)):
         overlap = 0
         position = 0
         if placed:
             before = placed[-1]
             overlap = min(round(crossfade_s * sample_rate), frames, before.frames - before.crossfade_frames)
             if overlap:
-                placed[-1] = before = Placed(before.wav, before.start_frame, before.frames, 0, before.crossfade_frames)
+                placed[-1] = before = dataclasses.replace(before, gap_frames=0)
             position = before.end_frame + before.gap_frames - overlap
         gap = 0 if number == len(wavs) - 1 else round(gap_s * sample_rate)
-        placed.append(Placed(wav, position, frames, gap, overlap))
+        placed.append(Placed(wav, position, frames, gap, overlap, profile))
     return placed
 
 
