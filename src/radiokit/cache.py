@@ -53,7 +53,7 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
 @lru_cache(maxsize=1)
 def _engines() -> dict[str, str]:
     versions = {}
-    for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "pydub"):
+    for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "pydub", "soundfile", "soxr"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
