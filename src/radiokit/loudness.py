@@ -208,7 +208,10 @@ def _peak_of_windows(channel: np.ndarray, chosen: np.ndarray) -> float:
 def could_exceed(channel: np.ndarray, threshold: float) -> bool:
     """Whether a sample, or a value between samples at 4x, of `channel` might exceed `threshold`: False
     is certain (the bounds of _candidates), and cheap enough to skip everything else on most audio."""
-    return float(np.abs(channel).max(initial=0.0)) > threshold or bool(_candidates(channel, threshold).any())
+    largest = float(np.abs(channel).max(initial=0.0))
+    if largest * _PHASE_ABS_SUM <= _BOUND_MARGIN * threshold:
+        return False  # the first bound of _candidates, for the whole channel at once
+    return largest > threshold or bool(_candidates(channel, threshold).any())
 
 
 def intersample_magnitudes(channel: np.ndarray, threshold: float) -> np.ndarray:
