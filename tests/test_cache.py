@@ -4,6 +4,8 @@ unchanged work is not redone, an edit redoes only what depends on it, damage is 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +117,16 @@ def test_a_linked_entry_shares_the_file_and_a_copied_one_does_not(tmp_path: Path
     assert not copied.samefile(source) and copied.read_bytes() == source.read_bytes()
     source.unlink()  # the build's work folder goes; the entry stays whole
     assert store.load("segments", "linked") is not None
+
+
+def test_a_rebuild_from_the_cache_does_not_load_the_filters(cached: tuple[Path, list[str]]) -> None:
+    """scipy's filters take a second to import; a build that measures nothing does not import them
+    (the no-change rebuild is most of all start-up)."""
+    folder, _ = cached
+    program = ("import sys, runpy; sys.argv = ['radiokit', 'build', 'episode.yaml', '--out', 'out', '--cache', "
+               "'cache', '--quiet']\ntry:\n    runpy.run_module('radiokit', run_name='__main__')\n"
+               "except SystemExit as done:\n    assert not done.code, done.code\n"
+               "print(sorted(m for m in ('scipy.signal', 'scipy.ndimage') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", program], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -9,7 +9,6 @@ passes unchanged: on programme material with headroom the limiter is a plain wir
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from radiokit.loudness import could_exceed, intersample_magnitudes
 
@@ -80,6 +79,8 @@ class TruePeakLimiter:
         need = self._peaks(span) / self._ceiling
         if not (need > 1.0).any():
             return np.zeros(len(span))
+        from scipy.ndimage import maximum_filter1d, uniform_filter1d  # on first use: see loudness._k_filter
+
         needed_db = 20.0 * np.log10(np.maximum(need, 1.0))
         size = self._hold + self._lookahead + 1
         # Window [n - hold, n + lookahead]: a peak is covered from one look-ahead before it to a hold after.

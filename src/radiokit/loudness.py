@@ -8,7 +8,6 @@ from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import sosfilt
 
 # Analogue prototypes of the K-weighting curve (BS.1770-5 Tables 1 and 2): B. De Man's fit, whose
 # bilinear transform gives the Recommendation's 48 kHz coefficients to 1e-15, so any rate can use it.
@@ -57,6 +56,14 @@ class Loudness:
     max_momentary_lufs: float
     max_short_term_lufs: float
     duration_s: float
+
+
+def _k_filter(sos: np.ndarray, frames: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Filter (n, channels) frames along n from `state`. scipy.signal is imported on first use: it takes
+    a second, which a command that measures nothing (a rebuild from the cache, `check`) need not pay."""
+    from scipy.signal import sosfilt
+
+    return sosfilt(sos, frames, axis=0, zi=state)
 
 
 def k_weighting_sos(sample_rate: int) -> np.ndarray:
@@ -344,7 +351,7 @@ class LoudnessMeter:
         # ten times slower (measured: a programme with gaps metered at a tenth of the speed). A
         # Nyquist-rate signal at -400 dBFS keeps the state normal and adds nothing measurable.
         guard = _SUBNORMAL_GUARD[: len(frames)] if len(frames) <= len(_SUBNORMAL_GUARD) else 0.0
-        weighted, self._filter_state = sosfilt(self._sos, frames + guard, axis=0, zi=self._filter_state)
+        weighted, self._filter_state = _k_filter(self._sos, frames + guard, self._filter_state)
         energy = _channel_energy(weighted)
         if self._maxima:
             self._track_windows(energy)
@@ -432,7 +439,7 @@ def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     profile = []
     for start in range(0, len(frames), len(_SUBNORMAL_GUARD)):  # see LoudnessMeter._process for the guard
         chunk = frames[start : start + len(_SUBNORMAL_GUARD)]
-        weighted, state = sosfilt(sos, chunk + _SUBNORMAL_GUARD[: len(chunk)], axis=0, zi=state)
+        weighted, state = _k_filter(sos, chunk + _SUBNORMAL_GUARD[: len(chunk)], state)
         profile.append(_channel_energy(weighted))
     energy = np.concatenate(profile) if profile else np.empty(0)
     return np.add.reduceat(energy, np.arange(0, len(energy), step)) if len(energy) else energy
@@ -451,7 +458,7 @@ class RangeEnergies:
         self._position = 0
 
     def feed(self, block: np.ndarray) -> None:
-        weighted, self._state = sosfilt(self._sos, np.asarray(block, dtype=np.float64), axis=0, zi=self._state)
+        weighted, self._state = _k_filter(self._sos, np.asarray(block, dtype=np.float64), self._state)
         running = np.concatenate(([0.0], np.cumsum(_channel_energy(weighted))))
         first = np.clip(self._starts - self._position, 0, len(weighted))
         last = np.clip(self._ends - self._position, 0, len(weighted))

@@ -7,6 +7,7 @@ import ctypes.util
 import dataclasses
 import datetime as dt
 import fcntl
+import importlib
 import logging
 import multiprocessing
 import os
@@ -252,6 +253,9 @@ def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress
     # no other thread (the CLI's case), so that the workers share its imported libraries (scipy.signal
     # alone is some 60 MB a process) instead of importing their own; spawned otherwise, since a fork
     # copies only the forking thread and could inherit a lock another thread held.
+    # The filters the meter and the limiter import on first use, imported here, for the workers to share.
+    importlib.import_module("scipy.signal")
+    importlib.import_module("scipy.ndimage")
     context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     level = logging.getLogger("radiokit").getEffectiveLevel()
     with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context, initializer=_start_worker,
