@@ -45,7 +45,7 @@ def main(path: str) -> None:
 
     def timed_pcm(*args: object, **kwargs: object) -> object:
         measured = measure_rendered(*args, **kwargs)  # type: ignore[arg-type]
-        lap("measure the programme as PCM")
+        lap("the programme's loudness from its segments' profiles")
         return measured
 
     def timed_trial(*args: object) -> float:
