@@ -97,7 +97,8 @@ def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float
 
     An ffmpeg run for one 30 s clip cost 0.12 s of CPU, half of it system time (a large static binary
     starting, threads handing on each frame); this costs half as much. The samples agree with
-    ffmpeg's decode and resampling to -90 dB, frame for frame; seeking is exact, as ffmpeg's is."""
+    ffmpeg's decode and resampling frame for frame, to -90 dB on speech-band material (its
+    resampler and soxr differ only near the Nyquist frequency); seeking is exact."""
     try:
         with soundfile.SoundFile(str(path)) as source:
             if source.channels not in (1, channels):

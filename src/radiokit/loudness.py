@@ -267,7 +267,7 @@ class LoudnessMeter:
         # the true peak, and the maximum momentary and short-term loudness (a third of the work each).
         self._true_peak = true_peak
         self._maxima = maxima
-        self._sub_block_frames = round(sample_rate * _SUB_BLOCK_S)
+        self._sub_block_frames = sub_block_frames(sample_rate)
         self._chunk_frames = round(sample_rate * _CHUNK_S)
         self._sos = k_weighting_sos(sample_rate)
         self._filter_state = np.zeros((len(self._sos), 2, channels))
@@ -396,7 +396,7 @@ class BlockLoudness:
 
     def __init__(self, sub_blocks: np.ndarray, sample_rate: int) -> None:
         self.sub_blocks = np.asarray(sub_blocks, dtype=np.float64)
-        self.sub_block_frames = round(sample_rate * _SUB_BLOCK_S)
+        self.sub_block_frames = sub_block_frames(sample_rate)
 
     @property
     def integrated_lufs(self) -> float:
@@ -416,9 +416,14 @@ class BlockLoudness:
         return _integrated_lufs(windows / (_MOMENTARY_SUB_BLOCKS * self.sub_block_frames))
 
 
+def sub_block_frames(sample_rate: int) -> int:
+    """The frames in a 100 ms gating sub-block (a whole number at any rate the meter takes)."""
+    return round(sample_rate * _SUB_BLOCK_S)
+
+
 def profile_frames(sample_rate: int) -> int:
     """The step of an energy profile: 10 ms, a tenth of a gating sub-block (to the frame)."""
-    return round(sample_rate * _SUB_BLOCK_S) // 10
+    return sub_block_frames(sample_rate) // 10
 
 
 def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:

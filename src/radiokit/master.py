@@ -14,7 +14,7 @@ from radiokit.audio_io import probe, read_wav, stream_encoded, stream_float
 from radiokit.encode import Output, encode_outputs, open_encoder
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
-from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames
+from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames, sub_block_frames
 from radiokit.script import LoudnessTarget
 from radiokit.timeline import Placed, duration_frames, equal_power_fade_in, excerpt_spans, read_span, stream
 
@@ -53,7 +53,7 @@ def measure_rendered(placed: Sequence[Placed], sample_rate: int) -> BlockLoudnes
     programme (a build measures what it encoded anyway), but within a few thousandths of an LU of it
     (tests/test_trial.py), without reading an hour of audio again on one core."""
     step = profile_frames(sample_rate)
-    block = round(sample_rate * 0.1)
+    block = sub_block_frames(sample_rate)
     sub_blocks = np.zeros(duration_frames(placed) // block + 1)
     for number, item in enumerate(placed):
         profile = np.load(item.profile) if item.profile else energy_profile(read_wav(item.wav), sample_rate)
