@@ -1,4 +1,5 @@
-"""Decode any audio file (or synthesized samples) through the ffmpeg that imageio-ffmpeg bundles."""
+"""Decode any audio file (or synthesized samples): in process by libsndfile and soxr where they read it,
+through the ffmpeg that imageio-ffmpeg bundles otherwise; and probe files with that ffmpeg."""
 
 from __future__ import annotations
 
