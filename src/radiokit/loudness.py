@@ -66,6 +66,22 @@ def _k_filter(sos: np.ndarray, frames: np.ndarray, state: np.ndarray) -> tuple[n
     return sosfilt(sos, frames, axis=0, zi=state)
 
 
+def _weighted_energy(sos: np.ndarray, frames: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's K-weighted energy summed over channels, and the filter's new state, for frames
+    (n, channels) continuing from `state`, in pieces no longer than the subnormal guard.
+
+    In digital silence the filter state decays into subnormal numbers, on which the CPU is some ten
+    times slower (measured: a programme with gaps metered at a tenth of the speed). A Nyquist-rate
+    signal at -400 dBFS keeps the state normal and adds nothing measurable."""
+    frames = np.asarray(frames, dtype=np.float64)
+    energies = []
+    for start in range(0, len(frames), len(_SUBNORMAL_GUARD)):
+        piece = frames[start : start + len(_SUBNORMAL_GUARD)]
+        weighted, state = _k_filter(sos, piece + _SUBNORMAL_GUARD[: len(piece)], state)
+        energies.append(np.square(weighted).sum(axis=1))
+    return (np.concatenate(energies) if energies else np.empty(0)), state
+
+
 def k_weighting_sos(sample_rate: int) -> np.ndarray:
     """The K-weighting pre-filter (high shelf, then RLB high-pass) as two second-order sections."""
     k = math.tan(math.pi * _SHELF_HZ / sample_rate)
@@ -341,12 +357,7 @@ class LoudnessMeter:
         frames = np.asarray(block, dtype=np.float64)
         if self._true_peak:
             self._track_peak(np.ascontiguousarray(frames.T))
-        # In digital silence the filter state decays into subnormal numbers, on which the CPU is some
-        # ten times slower (measured: a programme with gaps metered at a tenth of the speed). A
-        # Nyquist-rate signal at -400 dBFS keeps the state normal and adds nothing measurable.
-        guard = _SUBNORMAL_GUARD[: len(frames)] if len(frames) <= len(_SUBNORMAL_GUARD) else 0.0
-        weighted, self._filter_state = _k_filter(self._sos, frames + guard, self._filter_state)
-        energy = np.square(weighted).sum(axis=1)
+        energy, self._filter_state = _weighted_energy(self._sos, frames, self._filter_state)
         if self._maxima:
             self._track_windows(energy)
         self._add_sub_blocks(energy)
@@ -431,17 +442,9 @@ def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     filtered from rest, the last step possibly short. A segment's profile, made where it is rendered,
     places it on any programme's 100 ms sub-blocks to within half a step: the programme's loudness
     without reading the programme again."""
-    frames = np.asarray(samples, dtype=np.float64)
-    step = profile_frames(sample_rate)
     sos = k_weighting_sos(sample_rate)
-    state = np.zeros((len(sos), 2, frames.shape[1]))
-    profile = []
-    for start in range(0, len(frames), len(_SUBNORMAL_GUARD)):  # see LoudnessMeter._process for the guard
-        chunk = frames[start : start + len(_SUBNORMAL_GUARD)]
-        weighted, state = _k_filter(sos, chunk + _SUBNORMAL_GUARD[: len(chunk)], state)
-        profile.append(np.square(weighted).sum(axis=1))
-    energy = np.concatenate(profile) if profile else np.empty(0)
-    return np.add.reduceat(energy, np.arange(0, len(energy), step)) if len(energy) else energy
+    energy, _ = _weighted_energy(sos, samples, np.zeros((len(sos), 2, np.shape(samples)[1])))
+    return np.add.reduceat(energy, np.arange(0, len(energy), profile_frames(sample_rate))) if len(energy) else energy
 
 
 class RangeEnergies:
@@ -457,12 +460,12 @@ class RangeEnergies:
         self._position = 0
 
     def feed(self, block: np.ndarray) -> None:
-        weighted, self._state = _k_filter(self._sos, np.asarray(block, dtype=np.float64), self._state)
-        running = np.concatenate(([0.0], np.cumsum(np.square(weighted).sum(axis=1))))
-        first = np.clip(self._starts - self._position, 0, len(weighted))
-        last = np.clip(self._ends - self._position, 0, len(weighted))
+        energy, self._state = _weighted_energy(self._sos, block, self._state)
+        running = np.concatenate(([0.0], np.cumsum(energy)))
+        first = np.clip(self._starts - self._position, 0, len(energy))
+        last = np.clip(self._ends - self._position, 0, len(energy))
         self.energies += running[last] - running[first]
-        self._position += len(weighted)
+        self._position += len(energy)
 
 
 def measure(samples: np.ndarray, sample_rate: int, *, true_peak: bool = True, maxima: bool = True) -> Loudness:
