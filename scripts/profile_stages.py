@@ -64,7 +64,8 @@ def main(path: str) -> None:
 
     master.encode_outputs, master.measure_outputs = timed_encode, timed_measure  # type: ignore[assignment]
     master.measure_rendered, master.codec_shift_lu = timed_pcm, timed_trial  # type: ignore[assignment]
-    pipeline._deliver_version(script, version, work / "package", None, Silent())
+    with pipeline._measuring_workers(2) as workers:
+        pipeline._deliver_version(script, version, work / "package", None, workers, Silent())
     lap("tag")
 
 

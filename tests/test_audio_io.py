@@ -4,7 +4,9 @@ where it can, through the bundled ffmpeg otherwise, to the same samples."""
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -119,3 +121,32 @@ def test_probing_by_the_batch_matches_probing_one_by_one(tmp_path: Path) -> None
     with pytest.raises(AudioInputError, match=r"damaged\.flac: cannot decode the audio"):
         audio_io.probe(sources[3], None)
     assert audio_io.probe(sources[4]) == audio_io.StreamInfo(8000, 1, 0.5)
+
+
+def test_reading_ahead_keeps_order_passes_errors_on_and_stops_with_its_reader() -> None:
+    assert list(audio_io.read_ahead(iter(range(50)), depth=3)) == list(range(50))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise AudioInputError("clip.mp3: cut short")
+    received = []
+    with pytest.raises(AudioInputError, match="cut short"):
+        for item in audio_io.read_ahead(failing()):
+            received.append(item)
+    assert received == [1, 2]
+
+    produced = []
+
+    def endless() -> Iterator[int]:
+        number = 0
+        while True:
+            produced.append(number)
+            yield number
+            number += 1
+    reader = audio_io.read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(5)] == [0, 1, 2, 3, 4]
+    reader.close()  # the reader stops: so does the producer, a few items ahead at most
+    stopped_at = len(produced)
+    time.sleep(0.2)
+    assert len(produced) == stopped_at <= 5 + 2 + 2

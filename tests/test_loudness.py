@@ -10,7 +10,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from radiokit.loudness import Loudness, LoudnessMeter, k_weighting_sos, measure
+from radiokit.loudness import Loudness, LoudnessMeter, across_channels, k_weighting_sos, measure
 from signals import programme, sine, single_period_burst, tones, true_peak_tone
 
 RATE = 48000  # the EBU test set's rate
@@ -292,3 +292,11 @@ def test_a_meter_that_leaves_figures_out_measures_the_rest_the_same(left_out: st
     names = ["true_peak_dbtp"] if left_out == "true_peak" else ["max_momentary_lufs", "max_short_term_lufs"]
     assert all(math.isnan(getattr(partial, name)) for name in names)
     assert dataclasses.replace(partial, **{name: getattr(full, name) for name in names}) == full
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_channels_combine_frame_by_frame_as_numpy_reduces_them(channels: int) -> None:
+    frames = np.random.default_rng(channels).standard_normal((1000, channels))
+    np.testing.assert_array_equal(across_channels(np.add, frames), frames.sum(axis=1))
+    np.testing.assert_array_equal(across_channels(np.maximum, frames), frames.max(axis=1))
+    assert across_channels(np.add, frames[:0]).shape == (0,)

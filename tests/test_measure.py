@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +74,9 @@ def test_a_pass_is_measured_whole_and_by_segment(tmp_path: Path) -> None:
     for output in outputs:
         alone = master.measure_file(output.path, RATE, 2)  # ffmpeg's decode
         assert reported(measured[output.path]) == pytest.approx(reported(alone), abs=1e-3)
+    # In worker processes, as a build measures: the same figures.
+    with ProcessPoolExecutor(max_workers=2) as workers:
+        in_workers = master.measure_outputs(outputs[0], outputs[1:], RATE, 2, workers)
+    assert list(in_workers) == list(measured)
+    for path, figures in measured.items():
+        np.testing.assert_equal(dataclasses.astuple(in_workers[path]), dataclasses.astuple(figures))

@@ -7,15 +7,17 @@ import fcntl
 import io
 import logging
 import math
+import queue
 import re
 import shlex
 import subprocess
+import threading
 import warnings
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Sequence, TypeVar
 
 import numpy as np
 import soundfile
@@ -232,6 +234,50 @@ def stream_encoded(path: Path, sample_rate: int, channels: int, block_frames: in
             return
         while len(block := source.read(block_frames, dtype="float32", always_2d=True)):
             yield block
+
+
+_Item = TypeVar("_Item")
+
+
+def read_ahead(items: Iterator[_Item], depth: int = 2) -> Iterator[_Item]:
+    """`items`, produced on a thread of their own up to `depth` ahead of the consumer: a decoder (libsndfile
+    and ffmpeg's pipe release the GIL) then works while the consumer meters the block before. Errors come
+    through in order; a consumer that stops early stops the producer."""
+    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+
+    def offer(kind: str, item: object) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put((kind, item), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer("item", item):
+                    return
+            offer("end", None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            offer("error", exc)
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(item, BaseException)
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stopped.set()
+        producer.join()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""A content-addressed cache: rendered segments, and whole delivered language versions.
+"""A content-addressed cache: rendered segments, whole delivered language versions, and encoded files.
 
 A key is the sha256 of everything that decides the audio: the script's values as one language hears
 them, the contents of every file they name, the speech engines' versions and the delivery settings.
 So an unchanged segment is never rendered twice, and an unchanged language version is never mastered
-or encoded twice. Entries are written to a temporary name and renamed into place (a build killed
+or encoded twice. An encoded segment file is kept by the PCM it encodes, and each language version's
+gain is kept for the next build of it, which keeps that gain if it can (master.deliver): then an edit
+re-encodes only the segment files it changed. Entries are written to a temporary name and renamed into place (a build killed
 part-way leaves no entry, not a broken one), carry the sha256 of their files, and are checked on
 every read: a damaged entry is deleted and rebuilt. The cache is bounded; the least recently used
 entries go first.
@@ -23,12 +25,16 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from radiokit import __version__
+from radiokit.encode import Output
+from radiokit.loudness import Loudness
+from radiokit.master import Held
 from radiokit.package import sha256
 from radiokit.script import Script, Segment
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Bump when rendering or mastering changes what the same script sounds like within one radiokit version.
 AUDIO_REVISION = 2  # 2: segment entries carry an energy profile
+KINDS = ("segments", "versions", "encodes", "gains")
 ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
 
 
@@ -105,6 +111,15 @@ def version_key(script: Script, language: str, segment_keys: Sequence[str], layo
                  "titles": [programme.series, programme.title.get(language, "")]})
 
 
+def held_key(script: Script, language: str, fmt: str) -> str:
+    """One programme's language version in one format, whatever it holds: where its gain is kept. Only
+    what the gain means is in the key, so that a change of slot or tolerance keeps it."""
+    delivery = script.delivery
+    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "slug": script.programme.slug,
+                 "language": language, "format": fmt, "target": delivery.profile, "rate": delivery.sample_rate,
+                 "channels": delivery.channels, "bitrate": delivery.bitrate_kbps})
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
@@ -116,6 +131,10 @@ class Cache:
     def __init__(self, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+
+    def holds(self, kind: str, key: str) -> bool:
+        """Whether an entry is there (`load` checks that it is intact)."""
+        return (self.folder / kind / key / "entry.json").is_file()
 
     def load(self, kind: str, key: str) -> tuple[Path, dict[str, Any]] | None:
         """The entry's folder and its data, if present and intact; a damaged entry is removed."""
@@ -155,7 +174,7 @@ class Cache:
     def evict(self) -> None:
         """Delete least recently used entries until the cache fits its bound."""
         entries = []
-        for kind in ("segments", "versions"):
+        for kind in KINDS:
             for entry in (self.folder / kind).glob("*") if (self.folder / kind).is_dir() else ():
                 if entry.name.startswith("."):  # being written, or left by a build that was killed
                     if time.time() - entry.stat().st_mtime > ABANDONED_AFTER_S:
@@ -174,6 +193,40 @@ class Cache:
     def clear(self) -> int:
         """Empty the cache; returns the bytes freed."""
         freed = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) if self.folder.is_dir() else 0
-        for kind in ("segments", "versions"):
+        for kind in KINDS:
             shutil.rmtree(self.folder / kind, ignore_errors=True)
         return freed
+
+
+class KeptEncodes:
+    """Encoded files in the cache, keyed by the sha256 of the PCM they encode and how it was encoded
+    (master.Encodes). Files are copied out and in: tagging rewrites the delivered ones in place."""
+
+    def __init__(self, store: Cache, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
+        self.store = store
+        self.settings = {"radiokit": __version__, "revision": AUDIO_REVISION, "engines": _engines(),
+                         "rate": sample_rate, "channels": channels, "bitrate": bitrate_kbps}
+
+    def _key(self, output: Output, fingerprint: str) -> str:
+        return _key({**self.settings, "format": output.fmt, "pcm": fingerprint})
+
+    def take(self, output: Output, fingerprint: str) -> Loudness | None:
+        hit = self.store.load("encodes", self._key(output, fingerprint))
+        if hit is None:
+            return None
+        entry, data = hit
+        shutil.copyfile(entry / "audio", output.path)
+        return Loudness(*data["measured"])
+
+    def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
+        self.store.store("encodes", self._key(output, fingerprint), {"audio": output.path},
+                         {"measured": dataclasses.astuple(measured)})
+
+
+def load_held(store: Cache, key: str) -> Held | None:
+    hit = store.load("gains", key)
+    return Held(**hit[1]) if hit else None
+
+
+def keep_held(store: Cache, key: str, held: Held) -> None:
+    store.store("gains", key, {}, dataclasses.asdict(held))

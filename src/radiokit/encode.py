@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import queue
 import subprocess
 import tempfile
@@ -10,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -42,8 +43,11 @@ class Encoder:
     (a programme and its segment files) would take turns instead of running side by side.
     """
 
-    def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
+    def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
+                 fingerprint: bool = False) -> None:
         self.path = path
+        # The sha256 of the PCM it encodes, taken on the feeding thread (hashlib releases the GIL).
+        self.fingerprint = hashlib.sha256() if fingerprint else None
         self._log = tempfile.TemporaryFile()
         command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(sample_rate),
                    "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1",
@@ -68,6 +72,8 @@ class Encoder:
         while (data := self._queue.get()) is not None:
             if self._broken:
                 continue  # drain, so that `write` never blocks on a dead encoder
+            if self.fingerprint:
+                self.fingerprint.update(data)
             try:
                 self._process.stdin.write(data)
             except (BrokenPipeError, ValueError):
@@ -99,12 +105,13 @@ class Encoder:
 
 
 def open_encoder(path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
-                 bext: BextInfo | None = None) -> Encoder | BroadcastWaveWriter:
-    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave."""
+                 bext: BextInfo | None = None, fingerprint: bool = False) -> Encoder | BroadcastWaveWriter:
+    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave.
+    With `fingerprint`, an ffmpeg encoder also takes the sha256 of the PCM it is given."""
     if fmt == "wav":
         info = bext or BextInfo(path.stem, "radiokit", "", dt.datetime.now(), "")
         return BroadcastWaveWriter(path, sample_rate, channels, info)
-    return Encoder(path, fmt, sample_rate, channels, bitrate_kbps)
+    return Encoder(path, fmt, sample_rate, channels, bitrate_kbps, fingerprint)
 
 
 def encode_array(path: Path, fmt: str, frames: np.ndarray, sample_rate: int, bitrate_kbps: int,
@@ -117,37 +124,81 @@ def encode_array(path: Path, fmt: str, frames: np.ndarray, sample_rate: int, bit
 
 @dataclass(frozen=True)
 class Output:
-    """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None."""
+    """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None.
+    A `fingerprint`ed output's PCM is hashed as it is encoded (MP3 and MP2 only): see encode_outputs."""
 
     path: Path
     fmt: str
     start_frame: int = 0
     end_frame: int | None = None
     bext: BextInfo | None = None
+    fingerprint: bool = False
+
+
+class _Sink(Protocol):
+    def write(self, frames: np.ndarray) -> None: ...
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], sample_rate: int, channels: int,
-                   bitrate_kbps: int) -> None:
-    """Stream the programme once into every output, each taking its own range of frames.
+                   bitrate_kbps: int) -> dict[Path, str]:
+    """Stream the programme once into every output, each taking its own range of frames; returns the
+    sha256 of the PCM each fingerprinted output encoded.
 
     An output's encoder runs only while the stream passes its range, so a programme and all its
     segment files are written in one pass, with ffmpeg encoding beside the caller on other cores.
     """
+    encoders: dict[Path, Encoder | BroadcastWaveWriter] = {}
+
+    def start(output: Output) -> Encoder | BroadcastWaveWriter:
+        encoders[output.path] = open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
+                                             output.bext, output.fingerprint)
+        return encoders[output.path]
+
+    _route(blocks, outputs, start)
+    return {path: encoder.fingerprint.hexdigest() for path, encoder in encoders.items()
+            if isinstance(encoder, Encoder) and encoder.fingerprint}
+
+
+def fingerprint_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output]) -> dict[Path, str]:
+    """The sha256 of the PCM each output would encode, as encode_outputs gives it, without encoding:
+    which encodes of an earlier build can be used again."""
+    hashers = {output.path: _Hasher() for output in outputs}
+    _route(blocks, outputs, lambda output: hashers[output.path])
+    return {path: hasher.digest.hexdigest() for path, hasher in hashers.items()}
+
+
+class _Hasher:
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+
+    def write(self, frames: np.ndarray) -> None:
+        self.digest.update(np.ascontiguousarray(frames, dtype="<f4").tobytes())
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        pass
+
+
+def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Callable[[Output], _Sink]) -> None:
+    """Hand each output its range of the stream, opening its sink (`start`) as the stream reaches it and
+    closing it as the stream passes its end."""
     waiting = sorted(outputs, key=lambda output: output.start_frame)
-    running: list[tuple[Output, Encoder | BroadcastWaveWriter]] = []
+    running: list[tuple[Output, _Sink]] = []
     position = 0
     try:
         for block in blocks:
             end = position + len(block)
             while waiting and waiting[0].start_frame < end:
                 output = waiting.pop(0)
-                running.append((output, open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
-                                                     output.bext)))
-            for output, encoder in running:
+                running.append((output, start(output)))
+            for output, sink in running:
                 first = max(output.start_frame, position)
                 last = end if output.end_frame is None else min(output.end_frame, end)
                 if first < last:
-                    encoder.write(block[first - position : last - position])
+                    sink.write(block[first - position : last - position])
             for item in [r for r in running if r[0].end_frame is not None and r[0].end_frame <= end]:
                 running.remove(item)
                 item[1].__exit__(None, None, None)
@@ -155,8 +206,8 @@ def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], samp
         while running:
             running.pop()[1].__exit__(None, None, None)
     except BaseException as exc:
-        for _, encoder in running:
-            encoder.__exit__(type(exc), exc, exc.__traceback__)
+        for _, sink in running:
+            sink.__exit__(type(exc), exc, exc.__traceback__)
         raise
     if waiting:
         raise BuildError(f"{waiting[0].path.name}: starts at frame {waiting[0].start_frame}, after the programme ends")

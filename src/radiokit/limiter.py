@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiokit.loudness import could_exceed, intersample_magnitudes
+from radiokit.loudness import across_channels, could_exceed, intersample_magnitudes
 
 _INTERPOLATION_REACH = 8  # samples either side that an interpolated peak depends on
 # The gain changes slowly, but it still reshapes the waveform between samples by a few thousandths
@@ -92,7 +92,7 @@ class TruePeakLimiter:
 
     def _peaks(self, span: np.ndarray) -> np.ndarray:
         """Each frame's largest magnitude, at the sample and halfway to either neighbour, over channels."""
-        peaks = np.abs(span).max(axis=1)
+        peaks = across_channels(np.maximum, np.abs(span))
         reach = _INTERPOLATION_REACH
         for channel in span.T:
             between = intersample_magnitudes(np.ascontiguousarray(channel), self._ceiling)

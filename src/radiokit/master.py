@@ -3,15 +3,17 @@ measured again until every delivered file meets the loudness target."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import dataclasses
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import probe, read_wav, stream_encoded, stream_float
-from radiokit.encode import Output, encode_outputs, open_encoder
+from radiokit.audio_io import probe, read_ahead, read_wav, stream_encoded, stream_float
+from radiokit.encode import Output, encode_outputs, fingerprint_outputs, open_encoder
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
 from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames, sub_block_frames
@@ -34,6 +36,9 @@ TRIAL_EXCERPT_S = 2.0
 TRIAL_SPACING_S = 30.0
 TRIAL_MIN_EXCERPTS = 8
 TRIAL_MAX_EXCERPTS = 100
+# An earlier build's gain is kept when it still brings the programme this close to the target: the
+# segment files it made are then the same to the bit, and an edit re-encodes only what it changed.
+HOLD_LU = 0.02
 _TRIAL_FADE_S = 0.01  # the reel's joins are faded, so that the codec spends nothing on clicks
 _TRIAL_PAUSE_S = 0.1
 
@@ -92,13 +97,13 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
 
 def measure_file(path: Path, sample_rate: int, channels: int) -> Loudness:
     """Decode any file with ffmpeg, to its end (AudioInputError if it cannot), and measure it."""
-    return measure_stream(stream_float(path, sample_rate, channels), sample_rate, channels)
+    return measure_stream(read_ahead(stream_float(path, sample_rate, channels)), sample_rate, channels)
 
 
 def measure_encoded(path: Path, sample_rate: int, channels: int, *, maxima: bool = True) -> Loudness:
     """Decode a file this build has just encoded, in this process, and measure it."""
     meter = LoudnessMeter(sample_rate, channels, maxima=maxima)
-    for block in stream_encoded(path, sample_rate, channels):
+    for block in read_ahead(stream_encoded(path, sample_rate, channels)):
         meter.feed(block)
     return meter.result()
 
@@ -163,6 +168,25 @@ def measure_audio(path: Path) -> Loudness:
 
 
 @dataclass(frozen=True)
+class Held:
+    """What an earlier build of the same programme settled on, for the next build to keep if it can."""
+
+    gain_db: float
+    ceiling_dbtp: float
+    codec_shift_lu: float  # what its encoded programme measured, less its rendered loudness and gain
+
+
+class Encodes(Protocol):
+    """Encoded files kept by the PCM they encode (its sha256, see encode.encode_outputs)."""
+
+    def take(self, output: Output, fingerprint: str) -> Loudness | None:
+        """Put a kept encode of this PCM at `output.path` and return its figures; None if none is kept."""
+
+    def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
+        """Keep the file at `output.path`, untagged, with its figures."""
+
+
+@dataclass(frozen=True)
 class Delivered:
     """One format's programme and segment files as measured after encoding, and the settings used."""
 
@@ -172,10 +196,13 @@ class Delivered:
     limited_s: float  # how long the limiter was turning the programme down
     max_limiting_db: float
     measured: dict[Path, Loudness]
+    held: Held  # for the next build
+    reused: int = 0  # segment files taken from an earlier build
 
 
 def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output, segments: Sequence[Output],
-            target: LoudnessTarget, sample_rate: int, channels: int, bitrate_kbps: int) -> Delivered:
+            target: LoudnessTarget, sample_rate: int, channels: int, bitrate_kbps: int, *,
+            held: Held | None = None, encodes: Encodes | None = None, workers: Executor | None = None) -> Delivered:
     """Master and encode one format; measure what was encoded; correct and encode again until it meets the target.
 
     Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (0.4 LU
@@ -183,25 +210,48 @@ def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output
     from the `rendered` measurement is corrected by a trial encode (`codec_shift_lu`), the limiter
     starts with a margin under the ceiling, and only the figures of the decoded files count. The
     programme and its segment files are encoded in one pass (each encoder on its own core), and
-    measured side by side.
+    measured side by side (in `workers`, if given).
+
+    An earlier build's `held` gain is kept, without a trial, where its codec shift puts the programme within
+    HOLD_LU of the target; the segment files whose PCM is then the same to the bit are taken from
+    `encodes` rather than encoded, and those encoded are kept there.
     """
-    ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
-    gain_db = programme_gain_db(rendered.integrated_lufs, target.integrated_lufs)
-    scratch = programme.path.with_name(f".trial-{programme.path.name}")
-    gain_db -= codec_shift_lu(placed, rendered, programme.fmt, gain_db, sample_rate, channels, bitrate_kbps, scratch)
+    if held is not None and abs(rendered.integrated_lufs + held.gain_db + held.codec_shift_lu
+                                - target.integrated_lufs) <= HOLD_LU:
+        gain_db, ceiling, holding = held.gain_db, held.ceiling_dbtp, True
+    else:
+        holding = False
+        ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
+        gain_db = programme_gain_db(rendered.integrated_lufs, target.integrated_lufs)
+        scratch = programme.path.with_name(f".trial-{programme.path.name}")
+        gain_db -= codec_shift_lu(placed, rendered, programme.fmt, gain_db, sample_rate, channels, bitrate_kbps,
+                                  scratch)
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        taken: dict[Path, Loudness] = {}
+        if encodes and holding and attempt == 1 and segments:
+            prints = fingerprint_outputs(mastered(placed, channels, gain_db, TruePeakLimiter(sample_rate, channels,
+                                                                                             ceiling)), segments)
+            taken = {output.path: found for output in segments
+                     if (found := encodes.take(output, prints[output.path])) is not None}
+        fresh = [dataclasses.replace(output, fingerprint=encodes is not None and output.fmt != "wav")
+                 for output in segments if output.path not in taken]
         limiter = TruePeakLimiter(sample_rate, channels, ceiling)
-        encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *segments], sample_rate, channels,
-                       bitrate_kbps)
-        measured = measure_outputs(programme, segments, sample_rate, channels)
+        prints = encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *fresh], sample_rate,
+                                channels, bitrate_kbps)
+        measured = {**measure_outputs(programme, fresh, sample_rate, channels, workers), **taken}
         lufs = measured[programme.path].integrated_lufs
         if not np.isfinite(lufs):
             raise BuildError(f"{programme.path.name} is silent after encoding: check that the segments have audio")
         overshoot = max(m.true_peak_dbtp for m in measured.values()) - target.true_peak_dbtp
         if abs(target.integrated_lufs - lufs) <= LOUDNESS_TOLERANCE_LU and overshoot <= 0.0:
+            if encodes:
+                for output in fresh:
+                    if output.path in prints:
+                        encodes.keep(output, prints[output.path], measured[output.path])
+            shift = lufs - rendered.integrated_lufs - gain_db
             return Delivered(gain_db, ceiling, attempt, limiter.attenuated_frames / sample_rate,
-                             limiter.max_attenuation_db, measured)
+                             limiter.max_attenuation_db, measured, Held(gain_db, ceiling, shift), len(taken))
         if abs(target.integrated_lufs - lufs) > LOUDNESS_TOLERANCE_LU:
             tried.append((gain_db, lufs))
             gain_db = _next_gain(tried, target.integrated_lufs)
@@ -210,16 +260,22 @@ def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output
     raise BuildError(_failure(programme.path, measured, target))
 
 
-def measure_outputs(programme: Output, segments: Sequence[Output], sample_rate: int,
-                    channels: int) -> dict[Path, Loudness]:
-    """Decode and measure what one pass encoded: the programme on one thread, its segment files one after
-    another on the other (the decoder and the meter's filters release the GIL). One segment meter at a
-    time: a meter keeps 3 s of running sums, and a programme may have hundreds of segments. Segment
-    files leave out the maximum momentary and short-term loudness, which nothing reports for them."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+def measure_outputs(programme: Output, segments: Sequence[Output], sample_rate: int, channels: int,
+                    workers: Executor | None = None) -> dict[Path, Loudness]:
+    """Decode and measure what one pass encoded, side by side: in `workers` (processes, which the meter's
+    Python share does not hold back), else the programme on a thread and its segment files one after
+    another on this one. One segment meter at a time: a meter keeps 3 s of running sums, and a programme
+    may have hundreds of segments. Segment files leave out the maximum momentary and short-term loudness,
+    which nothing reports for them."""
+    with ThreadPoolExecutor(max_workers=1) if workers is None else nullcontext(workers) as pool:
         whole = pool.submit(measure_encoded, programme.path, sample_rate, channels)
-        apart = {output.path: measure_encoded(output.path, sample_rate, channels, maxima=False)
-                 for output in segments}
+        if workers is None:
+            apart = {output.path: measure_encoded(output.path, sample_rate, channels, maxima=False)
+                     for output in segments}
+        else:
+            pending = {output.path: workers.submit(measure_encoded, output.path, sample_rate, channels, maxima=False)
+                       for output in segments}
+            apart = {path: future.result() for path, future in pending.items()}
         return {programme.path: whole.result(), **apart}
 
 

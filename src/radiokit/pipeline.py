@@ -34,6 +34,9 @@ from radiokit.render import render
 from radiokit.script import Script, Segment, Voice, ascii_text, load_script
 
 
+_log = logging.getLogger("radiokit.mastering")
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     out: Path = Path("build")
@@ -90,10 +93,12 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         versions = _render_versions(script, work, store, options.jobs, progress)
         notes = [note for version in versions for note in version.notes]
         notes += _check_slot(script, versions, options.force)
+        mastering = [v for v in versions if not (store and v.key and store.holds("versions", v.key))]
         # The languages are mastered side by side: each is mostly ffmpeg processes and numpy.
-        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(versions)))) as pool:
-            delivered = list(pool.map(lambda version: _deliver_version(script, version, folder, store, progress),
-                                      versions))
+        with _measuring_workers(options.jobs if mastering else 0) as workers, \
+                ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(versions)))) as pool:
+            delivered = list(pool.map(lambda version: _deliver_version(script, version, folder, store, workers,
+                                                                       progress), versions))
         entries = [entry for entry, _ in delivered]
         notes += [note for _, version_notes in delivered for note in version_notes]
         if store:
@@ -266,6 +271,21 @@ def _run_jobs(script: Script, pending: list[_Job], jobs: int, progress: Progress
             progress.advance()
 
 
+@contextmanager
+def _measuring_workers(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Processes that decode and measure the encoded files, forked now, while this process runs one thread
+    (see _run_jobs): threads measuring side by side reached 1.7 of 2 cores, the meter's own Python holding
+    the GIL. None (threads will measure) for one job, or where a fork would not be safe."""
+    if jobs <= 1 or threading.active_count() > 1:
+        yield None
+        return
+    level = logging.getLogger("radiokit").getEffectiveLevel()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=show_log, initargs=(level,)) as workers:
+        workers.submit(int).result()  # the first task forks every worker: before mastering starts its threads
+        yield workers
+
+
 def _start_worker(log_level: int, probes: dict[tuple[Path, int, int], audio_io.StreamInfo]) -> None:
     """A rendering process logs as the build does, knows the sources the build has probed already, and
     gives back the memory of each segment once it is written."""
@@ -333,7 +353,7 @@ def _check_slot(script: Script, versions: list[_Version], force: bool) -> list[s
 
 
 def _deliver_version(script: Script, version: _Version, folder: Path, store: Cache | None,
-                     progress: Progress) -> tuple[package.LanguageEntry, list[str]]:
+                     workers: ProcessPoolExecutor | None, progress: Progress) -> tuple[package.LanguageEntry, list[str]]:
     """Master, encode and measure one language version (or take it from the cache), then tag it."""
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
     rate = script.delivery.sample_rate
@@ -343,7 +363,7 @@ def _deliver_version(script: Script, version: _Version, folder: Path, store: Cac
     if hit:
         measured, gain_db, notes = _unpack_version(hit, folder)
     else:
-        measured, gain_db, notes = _master_version(script, version, folder, stem, progress)
+        measured, gain_db, notes = _master_version(script, version, folder, stem, store, workers, progress)
         if store and version.key:
             _pack_version(store, version.key, folder, measured, gain_db, notes)
 
@@ -365,9 +385,12 @@ def _deliver_version(script: Script, version: _Version, folder: Path, store: Cac
     return entry, notes
 
 
-def _master_version(script: Script, version: _Version, folder: Path, stem: str,
+def _master_version(script: Script, version: _Version, folder: Path, stem: str, store: Cache | None,
+                    workers: ProcessPoolExecutor | None,
                     progress: Progress) -> tuple[dict[Path, Loudness], float, list[str]]:
-    """Every delivered file of one language, untagged, with what each measures after encoding."""
+    """Every delivered file of one language, untagged, with what each measures after encoding. With a cache,
+    the gain the last build of this version settled on is kept where it can be (master.deliver), and the
+    segment files it encoded are used again where their audio is the same."""
     delivery = script.delivery
     rate, channels = delivery.sample_rate, delivery.channels
     language, segments, stems, placed = version.language, version.segments, version.stems, version.placed
@@ -386,8 +409,16 @@ def _master_version(script: Script, version: _Version, folder: Path, stem: str,
                                        item.start_frame + item.frames,
                                        _bext(script, segment.title[language], f"{stem}-{name}", created))
                          for segment, name, item in zip(segments, stems, placed, strict=True)]
+        held_key = cache.held_key(script, language, fmt)
         done = master.deliver(placed, rendered, programme, segment_files, delivery.profile, rate, channels,
-                              delivery.bitrate_kbps)
+                              delivery.bitrate_kbps, held=cache.load_held(store, held_key) if store else None,
+                              encodes=cache.KeptEncodes(store, rate, channels, delivery.bitrate_kbps) if store else None,
+                              workers=workers)
+        if store:
+            cache.keep_held(store, held_key, done.held)
+        if done.reused:
+            _log.info("%s %s: the last build's gain kept; %d of %d segment files unchanged, not encoded again",
+                      language, fmt, done.reused, len(segment_files))
         measured.update(done.measured)
         final_gains_db[fmt] = done.gain_db
         progress.advance()
