@@ -10,7 +10,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from radiokit.loudness import Loudness, LoudnessMeter, across_channels, k_weighting_sos, measure
+from radiokit.loudness import (Loudness, LoudnessMeter, across_channels, energy_profile, k_weighting_sos, measure,
+                               profile_frames, profile_loudness)
 from signals import programme, sine, single_period_burst, tones, true_peak_tone
 
 RATE = 48000  # the EBU test set's rate
@@ -300,3 +301,20 @@ def test_channels_combine_frame_by_frame_as_numpy_reduces_them(channels: int) ->
     np.testing.assert_array_equal(across_channels(np.add, frames), frames.sum(axis=1))
     np.testing.assert_array_equal(across_channels(np.maximum, frames), frames.max(axis=1))
     assert across_channels(np.add, frames[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_a_profile_gives_the_meters_integrated_loudness(rate: int) -> None:
+    """Leveling reads a segment's loudness from its energy profile (kept for the programme's loudness):
+    the meter's figure, from the same 100 ms sub-blocks, at any length."""
+    samples = programme(rate, 7.3, seed=4)[: int(7.3 * rate) - 123]
+    profile = energy_profile(samples, rate)
+    assert profile_loudness(profile, len(samples), rate) == pytest.approx(
+        measure(samples, rate, true_peak=False).integrated_lufs, abs=1e-9)
+    assert profile_loudness(profile[:3], 3 * profile_frames(rate), rate) == -math.inf  # under one gating block
+
+
+def test_a_profile_whose_steps_do_not_tile_the_sub_blocks_gives_no_loudness() -> None:
+    rate = 22050  # 2205-frame sub-blocks, 220-frame steps
+    samples = programme(rate, 4.0, seed=1)
+    assert profile_loudness(energy_profile(samples, rate), len(samples), rate) is None

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from radiokit import audio_io, loudness, master, timeline
+from conftest import make_episode
 from radiokit.encode import Output, encode_outputs
-from radiokit.script import LoudnessTarget
+from radiokit.render import render
+from radiokit.script import LoudnessTarget, load_script
 from radiokit.timeline import Placed
 from signals import programme
 
@@ -129,3 +131,19 @@ def test_the_rendered_programme_is_measured_from_segment_profiles(tmp_path: Path
     assert master.measure_rendered(unprofiled, rate).integrated_lufs == pytest.approx(from_profiles.integrated_lufs,
                                                                                         abs=1e-9)
     assert len(from_profiles.sub_blocks) == timeline.duration_frames(placed) // round(rate / 10)
+
+
+def test_a_leveled_segment_brings_its_own_profile(tmp_path: Path) -> None:
+    """A segment that leveling leaves as it is carries the profile leveling measured (scaled by the gain),
+    which is its own profile; one that is faded, mixed or ducked afterwards carries none."""
+    script = load_script(make_episode(tmp_path))
+    carried = []
+    for segment in script.segments_for("ru"):
+        rendered = render(script, segment, "ru")
+        if rendered.profile is None:
+            continue
+        carried.append(segment.id)
+        own = loudness.energy_profile(audio_io.to_array(rendered.audio), RATE)
+        np.testing.assert_allclose(rendered.profile, own, rtol=1e-6, atol=1e-12)
+    faded = [segment.id for segment in script.segments_for("ru") if segment.fade_in_s or segment.fade_out_s]
+    assert carried and faded and not set(carried) & set(faded)

@@ -457,6 +457,17 @@ def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.add.reduceat(energy, np.arange(0, len(energy), profile_frames(sample_rate))) if len(energy) else energy
 
 
+def profile_loudness(profile: np.ndarray, frames: int, sample_rate: int) -> float | None:
+    """The integrated loudness of a signal of `frames` frames from its energy profile: the meter's reading,
+    from the same 100 ms sub-blocks, where the profile's steps tile them (None where they do not)."""
+    per_sub_block, remainder = divmod(sub_block_frames(sample_rate), profile_frames(sample_rate))
+    if remainder:
+        return None
+    complete = frames // sub_block_frames(sample_rate)
+    sub_blocks = np.asarray(profile[: complete * per_sub_block]).reshape(complete, per_sub_block).sum(axis=1)
+    return BlockLoudness(sub_blocks, sample_rate).integrated_lufs
+
+
 class RangeEnergies:
     """The K-weighted energy (summed over channels) of each range [start, end) of frames of a stream
     fed block by block: for comparing the same stretches of two streams."""

@@ -212,7 +212,8 @@ def _render_job(script: Script, job: _Job) -> _Rendered:
     rendered = render(script, job.segment, job.language)
     audio_io.write_wav(job.wav, rendered.audio)
     profile = job.wav.with_suffix(".npy")
-    np.save(profile, energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
+    np.save(profile, rendered.profile if rendered.profile is not None
+            else energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
     return _Rendered(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from radiokit import audio_io, tts
 from radiokit.audio_io import AudioSegment
 from radiokit.errors import EngineError
-from radiokit.loudness import measure
+from radiokit.loudness import energy_profile, measure, profile_loudness
 from radiokit.script import Bed, Script, Segment, VoiceOver
 from radiokit.timeline import equal_power_fade_in
 
@@ -30,6 +30,14 @@ class Rendered:
     audio: AudioSegment
     spoken_text: str  # what a listener hears, for transcripts ("" for music and silence)
     notes: tuple[str, ...] = ()  # things the build report should tell the producer
+    # Its energy profile (loudness.energy_profile), where leveling made it and nothing changed the audio since.
+    profile: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Leveled:
+    audio: AudioSegment
+    profile: np.ndarray  # of the leveled audio: the measurement that leveled it, scaled by the gain
 
 
 def render(script: Script, segment: Segment, language: str) -> Rendered:
@@ -47,18 +55,20 @@ def _render(script: Script, segment: Segment, language: str) -> Rendered:
     if segment.kind == "speech":
         result = renderer.speech(segment)
     elif segment.kind == "music":
-        audio = renderer.level(renderer.decode(segment.music), segment.level_db)
-        result = Rendered(audio, "")
+        music = renderer.level(renderer.decode(segment.music), segment.level_db)
+        result = Rendered(music.audio, "", profile=music.profile)
     elif segment.kind == "clip":
         result = renderer.clip(segment)
     else:
         result = Rendered(renderer.silence(segment.silence_s * 1000), "")
+    if not (segment.fade_in_s or segment.fade_out_s):
+        return result
     audio = result.audio
     if segment.fade_in_s:
         audio = audio.fade_in(int(segment.fade_in_s * 1000))
     if segment.fade_out_s:
         audio = audio.fade_out(int(segment.fade_out_s * 1000))
-    return Rendered(audio, result.spoken_text, result.notes)
+    return Rendered(audio, result.spoken_text, result.notes)  # the fades change what its profile would be
 
 
 class _Renderer:
@@ -80,14 +90,19 @@ class _Renderer:
         silent = AudioSegment.silent(duration=duration_ms, frame_rate=self.rate)
         return silent.set_channels(self.channels).set_sample_width(audio_io.SAMPLE_WIDTH)
 
-    def level(self, audio: AudioSegment, offset_db: float = 0.0) -> AudioSegment:
-        """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated)."""
+    def level(self, audio: AudioSegment, offset_db: float = 0.0) -> Leveled:
+        """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated), measured
+        from its energy profile, which then serves the segment too if nothing else changes it: one K-weighting
+        pass instead of two (some 5 s of CPU an hour of clips)."""
         samples = audio_io.to_array(audio)
-        measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
+        profile = energy_profile(samples, self.rate)
+        measured = profile_loudness(profile, len(samples), self.rate)
+        if measured is None:
+            measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
         if not math.isfinite(measured):
-            return audio
-        gain_db = self.target_lufs + offset_db - measured
-        return audio_io.from_array(samples * 10 ** (gain_db / 20), self.rate)
+            return Leveled(audio, profile)
+        gain = 10 ** ((self.target_lufs + offset_db - measured) / 20)
+        return Leveled(audio_io.from_array(samples * gain, self.rate), profile * gain**2)
 
     def voice(self, speaker: str, text: str) -> AudioSegment:
         voice = self.script.voices[speaker][self.language]
@@ -105,14 +120,14 @@ class _Renderer:
             assert segment.speaker is not None
             voice = self.level(self.voice(segment.speaker, text))
         if segment.bed is not None:
-            voice = self.under_bed(voice, segment.bed)
-        return Rendered(voice, text)
+            return Rendered(self.under_bed(voice.audio, segment.bed), text)
+        return Rendered(voice.audio, text, profile=voice.profile)
 
     def under_bed(self, voice: AudioSegment, bed: Bed) -> AudioSegment:
         """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
         preroll, postroll, fade = (int(x * 1000) for x in (bed.preroll_s, bed.postroll_s, bed.fade_out_s))
         total = preroll + len(voice) + postroll + fade
-        music = self.looped(self.level(self.decode(bed.music)), total)
+        music = self.looped(self.level(self.decode(bed.music)).audio, total)
         voice_end = preroll + len(voice)
         down_start = max(0, preroll - RAMP_MS)
         ducked = music[:voice_end].fade(to_gain=bed.under_db, start=down_start, duration=preroll - down_start or 1)
@@ -144,18 +159,18 @@ class _Renderer:
     def clip(self, segment: Segment) -> Rendered:
         original = self.level(self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s), segment.level_db)
         if segment.clip_language in (None, self.language):
-            return Rendered(original, "")
+            return Rendered(original.audio, "", profile=original.profile)
         vo = segment.voiceover
         line = vo.lines.get(self.language) if vo is not None else None
         if vo is None or line is None:
             note = f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})"
-            return Rendered(original, "", (note,))
+            return Rendered(original.audio, "", (note,), original.profile)
         if line.take is not None:
             translation = self.level(self.decode(line.take))
         else:
             assert line.speaker is not None and line.text is not None
             translation = self.level(self.voice(line.speaker, line.text))
-        return Rendered(self.voiceover(original, translation, vo), line.text or "")
+        return Rendered(self.voiceover(original.audio, translation.audio, vo), line.text or "")
 
     def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver) -> AudioSegment:
         """The original at full level for the lead, ducked under the translation, full again for any tail."""
