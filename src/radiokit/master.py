@@ -111,20 +111,39 @@ def measure_encoded(path: Path, sample_rate: int, channels: int, *, maxima: bool
 def codec_shift_lu(placed: Sequence[Placed], rendered: BlockLoudness, fmt: str, gain_db: float, sample_rate: int,
                    channels: int, bitrate_kbps: int, scratch: Path) -> float:
     """How far encoding to `fmt` will move the programme's integrated loudness, in LU, predicted before
-    the programme is encoded: a reel of excerpts (see TRIAL_*) with the programme gain is encoded to
+    the programme is encoded: reels of excerpts (see TRIAL_*) with the programme gain are encoded next to
     `scratch` and decoded; each excerpt's change in K-weighted energy is applied to the 100 ms blocks
     of the `rendered` measurement nearest to it, which are then gated afresh (a codec that takes more
     from a bright jingle than from quiet speech also moves the gate). 0 for Broadcast Wave and silence."""
     total = duration_frames(placed)
     if fmt == "wav" or total == 0:
         return 0.0
-    fade = equal_power_fade_in(round(_TRIAL_FADE_S * sample_rate))
+    fade_frames = round(_TRIAL_FADE_S * sample_rate)
     spacing = max(-(-total // TRIAL_MAX_EXCERPTS), min(round(TRIAL_SPACING_S * sample_rate),
                                                      total // TRIAL_MIN_EXCERPTS), 1)
     spans = [(start, frames) for start, frames in excerpt_spans(placed, round(TRIAL_EXCERPT_S * sample_rate), spacing)
-             if frames > 4 * len(fade)]
+             if frames > 4 * fade_frames]
     if not spans:
         return 0.0
+    # Two reels, each encoded and measured on a thread of its own (ffmpeg and the filters release the GIL).
+    reels = [spans[: (len(spans) + 1) // 2], spans[(len(spans) + 1) // 2 :]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ratios = np.concatenate(list(pool.map(
+            lambda numbered: _excerpt_ratios(placed, numbered[1], fmt, gain_db, sample_rate, channels, bitrate_kbps,
+                                             scratch.with_name(f".{numbered[0]}{scratch.name}")),
+            enumerate(reel for reel in reels if reel))))
+    # Each 100 ms block of the programme takes the ratio of the excerpt nearest to it.
+    centres = np.array([start + frames // 2 for start, frames in spans])
+    nearest = np.searchsorted((centres[1:] + centres[:-1]) / 2, rendered.sub_block_centres())
+    before, after = rendered.integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
+    return after - before if np.isfinite(before) and np.isfinite(after) else 0.0
+
+
+def _excerpt_ratios(placed: Sequence[Placed], spans: Sequence[tuple[int, int]], fmt: str, gain_db: float,
+                    sample_rate: int, channels: int, bitrate_kbps: int, scratch: Path) -> np.ndarray:
+    """Each excerpt's K-weighted energy after encoding a reel of them to `scratch` (then deleted) and
+    decoding it, over its energy before; 1 for an excerpt with none."""
+    fade = equal_power_fade_in(round(_TRIAL_FADE_S * sample_rate))
     pause = np.zeros((round(_TRIAL_PAUSE_S * sample_rate), channels), dtype=np.float32)
     offsets = np.cumsum([0] + [frames + len(pause) for _, frames in spans])
     # Compared away from the faded edges, where the codec meets a click the programme never has.
@@ -146,12 +165,7 @@ def codec_shift_lu(placed: Sequence[Placed], rendered: BlockLoudness, fmt: str, 
     finally:
         scratch.unlink(missing_ok=True)
     heard = original.energies > 0.0
-    ratios = np.where(heard, encoded.energies / np.where(heard, original.energies, 1.0), 1.0)
-    # Each 100 ms block of the programme takes the ratio of the excerpt nearest to it.
-    centres = np.array([start + frames // 2 for start, frames in spans])
-    nearest = np.searchsorted((centres[1:] + centres[:-1]) / 2, rendered.sub_block_centres())
-    before, after = rendered.integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
-    return after - before if np.isfinite(before) and np.isfinite(after) else 0.0
+    return np.where(heard, encoded.energies / np.where(heard, original.energies, 1.0), 1.0)
 
 
 def measure_audio(path: Path) -> Loudness:
