@@ -30,9 +30,8 @@ def speech(log: list[str]) -> list[str]:
 
 
 def encoded(log: list[str]) -> list[str]:
-    """Every file encoded: by LAME in process (MP3), or by an ffmpeg fed PCM (MP2)."""
-    return [line.rsplit(" ", 1)[1] for line in log if line.startswith("radiokit.lame:")
-            or line.startswith("radiokit.ffmpeg:") and "pipe:0" in line and "-f f32le" in line]
+    return [line.rsplit(" ", 1)[1] for line in log if line.startswith("radiokit.ffmpeg:") and "pipe:0" in line
+            and "-f f32le" in line]
 
 
 @pytest.fixture(scope="module")

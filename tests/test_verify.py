@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3, TIT2
 
-from media import convert, tone, write_wav
-from radiokit import mpeg
+from media import tone
 from radiokit import verify as verify_module
 from radiokit.audio_io import ffmpeg_exe
+from radiokit.encode import encode_array
 from radiokit.errors import InputError
 from radiokit.pipeline import BuildReport
 from radiokit.tag import Tags, write_tags
@@ -315,12 +315,12 @@ def test_a_malformed_manifest_is_named_by_its_key(built: BuildReport, tmp_path: 
 def test_mp3_audio_is_checked_against_the_crc_its_encoder_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 channels: int, rate: int, kbps: int,
                                                                 version: str) -> None:
-    """ffmpeg's encoder recorded the audio's length and CRC-16; radiokit's own CRC must agree with it on
-    an intact file, in stereo and mono, and tell a changed byte and a cut file. (radiokit writes its own
-    MP3s' Info frames: tests/test_mpeg.py checks those against decoders and a reference CRC.)"""
-    monkeypatch.setattr(mpeg, "_CRC_ROWS", 1)  # one 4 KiB row a block: the joins between blocks count
-    path = convert(write_wav(tmp_path / "p.wav", tone(440.0, 3.0, rate, -20.0, channels=channels), rate),
-                   tmp_path / "p.mp3", "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-id3v2_version", "0")
+    """The encoder (ffmpeg) recorded the audio's length and CRC-16; radiokit's own CRC must agree with it on
+    an intact file, in stereo and mono, and tell a changed byte and a cut file."""
+    monkeypatch.setattr(verify_module, "_CRC_ROWS", 1)  # one 4 KiB row a block: the joins between blocks count
+    path = tmp_path / "p.mp3"
+    encode_array(path, "mp3", tone(440.0, 3.0, rate, -20.0, channels=channels).astype(np.float32)
+                 .reshape(-1, channels), rate, kbps)
     write_tags(path, Tags(title="T", album="S", artist="P", language="ru"), [], version)
     assert mp3_stream(path) == verify_module.Mp3Stream(rate, channels, kbps, None)
     data = bytearray(path.read_bytes())

@@ -59,8 +59,7 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
 @lru_cache(maxsize=1)
 def _engines() -> dict[str, str]:
     versions = {}
-    for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "lameenc", "pydub", "soundfile",
-                    "soxr"):
+    for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "pydub", "soundfile", "soxr"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

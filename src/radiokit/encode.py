@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import queue
 import subprocess
 import tempfile
@@ -14,10 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable, Iterable, Protocol, Sequence
 
-import lameenc
 import numpy as np
 
-from radiokit import mpeg
 from radiokit.audio_io import ffmpeg_exe, log_command, widen_pipe
 from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import BuildError
@@ -25,8 +22,6 @@ from radiokit.errors import BuildError
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
 _QUEUED_BLOCKS = 8  # pieces of up to _PIECE_FRAMES (some 12 s of audio) waiting per encoder at most
 _PIECE_FRAMES = 65536
-_LAME_QUALITY = 3  # LAME's default, which ffmpeg's libmp3lame also leaves in place
-_lame_log = logging.getLogger("radiokit.lame")  # what `radiokit build --verbose` shows of each MP3 encode
 
 
 def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
@@ -109,101 +104,13 @@ class Encoder:
         raise BuildError(f"encoding {self.path.name} failed: {reason[-1] if reason else 'ffmpeg stopped'}")
 
 
-class LameEncoder:
-    """MP3 (CBR) encoded in this process by LAME (the lameenc wheel) on a thread of its own, which LAME's
-    encoding leaves free to run beside others (it releases the GIL), with the same `write` and exit as Encoder.
-
-    ffmpeg's libmp3lame is the same LAME 3.100 at the same settings, but ffmpeg's threads hand every
-    26 ms frame on from one to the next: 5.9 s of CPU for 10 minutes of stereo, against 4.8 s here. LAME
-    takes 16-bit samples here (lameenc's interface), rounded from float: their noise lies some 98 dB
-    under full scale, far under what the codec itself adds. The file begins with a LAME Info frame,
-    written last (mpeg.info_frame), from which decoders trim the encoder's delay and padding, so that the
-    file decodes to exactly the samples given, as ffmpeg's MP3s do.
-    """
-
-    def __init__(self, path: Path, sample_rate: int, channels: int, bitrate_kbps: int, fingerprint: bool = False) -> None:
-        self.path = path
-        self.fingerprint = hashlib.sha256() if fingerprint else None
-        self._format = (sample_rate, channels, bitrate_kbps)
-        self._lame = lameenc.Encoder()
-        self._lame.set_bit_rate(bitrate_kbps)
-        self._lame.set_in_sample_rate(sample_rate)
-        self._lame.set_channels(channels)
-        self._lame.set_quality(_LAME_QUALITY)
-        _lame_log.debug("%d kbps, %d Hz, %d channels: %s", bitrate_kbps, sample_rate, channels, path)
-        self._file = path.open("wb")
-        self._file.write(bytes(mpeg.info_frame_bytes(sample_rate, bitrate_kbps)))  # its place, filled in last
-        self._samples = 0
-        self._failure: Exception | None = None
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUED_BLOCKS)
-        self._encoder = threading.Thread(target=self._encode, daemon=True)
-        self._encoder.start()
-
-    def write(self, frames: np.ndarray) -> None:
-        for start in range(0, len(frames), _PIECE_FRAMES):
-            if self._failure:
-                self._fail()
-            self._queue.put(np.array(frames[start : start + _PIECE_FRAMES], dtype="<f4"))  # a copy: buffers are reused
-
-    def _encode(self) -> None:
-        while (block := self._queue.get()) is not None:
-            if self._failure:
-                continue  # drain, so that `write` never blocks
-            try:
-                if self.fingerprint:
-                    self.fingerprint.update(block.tobytes())  # the bytes an ffmpeg Encoder would hash
-                self._file.write(self._lame.encode(np.clip(np.rint(block * 32768.0), -32768, 32767)
-                                                   .astype("<i2").tobytes()))
-                self._samples += len(block)
-            except (OSError, RuntimeError) as exc:
-                self._failure = exc
-
-    def __enter__(self) -> "LameEncoder":
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._queue.put(None)
-        self._encoder.join()
-        try:
-            if kind is None and self._failure is None:
-                self._finish()
-        except (OSError, RuntimeError, ValueError) as failure:
-            self._failure = failure
-        finally:
-            self._file.close()
-        if kind is None and self._failure:
-            self._fail()
-
-    def _finish(self) -> None:
-        if self._samples:  # (LAME has nothing to flush, and says so, before its first samples)
-            self._file.write(self._lame.flush())
-        self._file.flush()
-        sample_rate, channels, bitrate_kbps = self._format
-        reserved = mpeg.info_frame_bytes(sample_rate, bitrate_kbps)
-        total = self._file.tell()
-        with self.path.open("rb") as audio:
-            audio.seek(reserved)
-            frames = mpeg.count_frames(audio, total - reserved)
-            audio.seek(reserved)
-            crc = mpeg.crc16_stream(audio, total - reserved)
-        self._file.seek(0)
-        self._file.write(mpeg.info_frame(sample_rate, channels, bitrate_kbps, frames, total, self._samples, crc))
-
-    def _fail(self) -> None:
-        raise BuildError(f"encoding {self.path.name} failed: {self._failure}")
-
-
 def open_encoder(path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
-                 bext: BextInfo | None = None,
-                 fingerprint: bool = False) -> Encoder | LameEncoder | BroadcastWaveWriter:
-    """A writer of float32 frames for `fmt`: LAME in this process for MP3 at MPEG-1 rates, ffmpeg for other MP3
-    and for MP2, radiokit's own for Broadcast Wave. With `fingerprint`, an encoder also takes the sha256 of
-    the PCM it is given."""
+                 bext: BextInfo | None = None, fingerprint: bool = False) -> Encoder | BroadcastWaveWriter:
+    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave.
+    With `fingerprint`, an ffmpeg encoder also takes the sha256 of the PCM it is given."""
     if fmt == "wav":
         info = bext or BextInfo(path.stem, "radiokit", "", dt.datetime.now(), "")
         return BroadcastWaveWriter(path, sample_rate, channels, info)
-    if fmt == "mp3" and sample_rate in mpeg.MPEG1_SAMPLE_RATES:
-        return LameEncoder(path, sample_rate, channels, bitrate_kbps, fingerprint)
     return Encoder(path, fmt, sample_rate, channels, bitrate_kbps, fingerprint)
 
 
@@ -243,16 +150,16 @@ def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], samp
     An output's encoder runs only while the stream passes its range, so a programme and all its
     segment files are written in one pass, with ffmpeg encoding beside the caller on other cores.
     """
-    encoders: dict[Path, Encoder | LameEncoder | BroadcastWaveWriter] = {}
+    encoders: dict[Path, Encoder | BroadcastWaveWriter] = {}
 
-    def start(output: Output) -> Encoder | LameEncoder | BroadcastWaveWriter:
+    def start(output: Output) -> Encoder | BroadcastWaveWriter:
         encoders[output.path] = open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
                                              output.bext, output.fingerprint)
         return encoders[output.path]
 
     _route(blocks, outputs, start)
     return {path: encoder.fingerprint.hexdigest() for path, encoder in encoders.items()
-            if not isinstance(encoder, BroadcastWaveWriter) and encoder.fingerprint}
+            if isinstance(encoder, Encoder) and encoder.fingerprint}
 
 
 def fingerprint_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output]) -> dict[Path, str]:
