@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radiokit import audio_io, loudness, master, timeline
+from radiokit import audio_io, encode, loudness, master, timeline
 from radiokit.cache import Cache, KeptEncodes, keep_held, load_held
-from radiokit.encode import Output, encode_outputs, fingerprint_outputs
+from radiokit.encode import Output, encode_outputs
 from radiokit.loudness import Loudness
 from radiokit.master import Held
 from radiokit.script import LoudnessTarget
@@ -47,15 +47,32 @@ def same_figures(found: Loudness, expected: Loudness) -> None:
     np.testing.assert_equal(dataclasses.astuple(found), dataclasses.astuple(expected))  # (nan: not measured)
 
 
-def test_the_fingerprint_taken_while_encoding_is_the_one_taken_without(tmp_path: Path) -> None:
+def test_an_output_held_for_an_earlier_encode_is_fingerprinted_as_one_encoded(tmp_path: Path) -> None:
+    """A segment's PCM is fingerprinted while it is encoded, or while it is held for an earlier build's
+    encode (see encode._Held): the same fingerprint either way, and only missed segments are encoded."""
     placed = recordings(tmp_path / "wav", [1, 2, 3])
-    programme_file, segments = outputs(tmp_path / "out", placed)
-    marked = [Output(s.path, s.fmt, s.start_frame, s.end_frame, fingerprint=True) for s in segments]
+    programme_file, segments = outputs(tmp_path / "encoded", placed)
+    marked = [dataclasses.replace(segment, fingerprint=True) for segment in segments]
     while_encoding = encode_outputs(timeline.stream(placed, 2, 2.0), [programme_file, *marked], RATE, 2, 128)
     assert set(while_encoding) == {s.path for s in segments}  # the programme was not asked for one
-    assert fingerprint_outputs(timeline.stream(placed, 2, 2.0), segments) == while_encoding
     assert len(set(while_encoding.values())) == 3
-    louder = fingerprint_outputs(timeline.stream(placed, 2, 2.0 * 1.0001), segments)
+
+    held_folder = tmp_path / "held"
+    held_folder.mkdir()
+    offered = []
+
+    def take(output: Output, fingerprint: str) -> bool:
+        offered.append((output.path.name, fingerprint))
+        return output.path.name != "1.mp3"  # as if the other two were kept from an earlier build
+    held = [dataclasses.replace(segment, path=held_folder / segment.path.name) for segment in marked]
+    while_holding = encode_outputs(timeline.stream(placed, 2, 2.0), held, RATE, 2, 128, take)
+    assert offered == [(path.name, print_) for path, print_ in while_encoding.items()]
+    assert [path.name for path in while_holding] == [path.name for path in while_encoding]
+    assert list(while_holding.values()) == list(while_encoding.values())
+    assert sorted(p.name for p in held_folder.iterdir()) == ["1.mp3"]  # the only one encoded
+    assert (held_folder / "1.mp3").read_bytes() == segments[1].path.read_bytes()
+
+    louder = encode_outputs(timeline.stream(placed, 2, 2.0 * 1.0001), held, RATE, 2, 128, lambda *_: True)
     assert not set(louder.values()) & set(while_encoding.values())  # any change of the PCM is a new fingerprint
 
 
@@ -134,3 +151,32 @@ def test_the_cache_keeps_a_gain_and_an_encode(tmp_path: Path) -> None:
     assert encodes.take(Output(wanted, "mp3"), "ab" * 32) == figures
     assert wanted.read_bytes() == kept.read_bytes()
     assert KeptEncodes(store, RATE, 2, 192).take(Output(wanted, "mp3"), "ab" * 32) is None  # another bitrate
+
+
+def test_holding_gives_way_to_streaming(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An output longer than the hold is encoded as it streams; after two misses in a row the rest are not
+    held at all (the audio has moved, and their encodes one after another would hold up the stream)."""
+    placed = recordings(tmp_path / "wav", [1, 2, 3, 4])
+    programme_file, segments = outputs(tmp_path / "encoded", placed)
+    marked = [dataclasses.replace(segment, fingerprint=True) for segment in segments]
+    expected = encode_outputs(timeline.stream(placed, 2, 2.0), marked, RATE, 2, 128)
+
+    offered = []
+
+    def miss(output: Output, fingerprint: str) -> bool:
+        offered.append(output.path.name)
+        return False
+    held_folder = tmp_path / "held"
+    held_folder.mkdir()
+    held = [dataclasses.replace(segment, path=held_folder / segment.path.name) for segment in marked]
+    found = encode_outputs(timeline.stream(placed, 2, 2.0), held, RATE, 2, 128, miss)
+    assert offered == ["0.mp3", "1.mp3"]
+    assert [p.name for p in found] == [p.name for p in expected] and list(found.values()) == list(expected.values())
+    for segment in segments:
+        assert (held_folder / segment.path.name).read_bytes() == segment.path.read_bytes()
+
+    monkeypatch.setattr(encode, "_HELD_BYTES", 4 * 2 * RATE)  # a second of stereo: less than any segment
+    offered.clear()
+    found = encode_outputs(timeline.stream(placed, 2, 2.0), held, RATE, 2, 128, miss)
+    assert offered == [] and list(found.values()) == list(expected.values())
+    assert (held_folder / "3.mp3").read_bytes() == segments[3].path.read_bytes()

@@ -143,43 +143,129 @@ class _Sink(Protocol):
 
 
 def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], sample_rate: int, channels: int,
-                   bitrate_kbps: int) -> dict[Path, str]:
+                   bitrate_kbps: int, take: Callable[[Output, str], bool] | None = None) -> dict[Path, str]:
     """Stream the programme once into every output, each taking its own range of frames; returns the
-    sha256 of the PCM each fingerprinted output encoded.
+    sha256 of the PCM each fingerprinted output was given.
 
     An output's encoder runs only while the stream passes its range, so a programme and all its
-    segment files are written in one pass, with ffmpeg encoding beside the caller on other cores.
-    """
-    encoders: dict[Path, Encoder | BroadcastWaveWriter] = {}
+    segment files are written in one pass, with the encoders beside the caller on other cores.
 
-    def start(output: Output) -> Encoder | BroadcastWaveWriter:
+    With `take`, a fingerprinted output's PCM is held until its range ends, and encoded only if
+    `take(output, fingerprint)` does not put an earlier encode of the same PCM in its place (see _Held).
+    """
+    fingerprints: dict[Path, str] = {}
+    encoders: dict[Path, Encoder | BroadcastWaveWriter] = {}
+    held = _HeldOutputs(fingerprints, channels)
+
+    def start(output: Output) -> _Sink:
+        if take and output.fingerprint and held.worth_holding():
+            return _Held(output, lambda: start_encoder(output), take, held)
+        return start_encoder(output)
+
+    def start_encoder(output: Output) -> Encoder | BroadcastWaveWriter:
         encoders[output.path] = open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
-                                             output.bext, output.fingerprint)
+                                             output.bext, output.fingerprint and output.path not in held.hashing)
         return encoders[output.path]
 
-    _route(blocks, outputs, start)
-    return {path: encoder.fingerprint.hexdigest() for path, encoder in encoders.items()
-            if isinstance(encoder, Encoder) and encoder.fingerprint}
+    try:
+        _route(blocks, outputs, start)
+    finally:
+        held.finish()
+    fingerprints.update({path: encoder.fingerprint.hexdigest() for path, encoder in encoders.items()
+                         if not isinstance(encoder, BroadcastWaveWriter) and encoder.fingerprint})
+    return fingerprints
 
 
-def fingerprint_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output]) -> dict[Path, str]:
-    """The sha256 of the PCM each output would encode, as encode_outputs gives it, without encoding:
-    which encodes of an earlier build can be used again."""
-    hashers = {output.path: _Hasher() for output in outputs}
-    _route(blocks, outputs, lambda output: hashers[output.path])
-    return {path: hasher.digest.hexdigest() for path, hasher in hashers.items()}
+# A held output's PCM is held up to this much (float32), after which it is encoded as it streams.
+_HELD_BYTES = 64 << 20
+_MISSES_BEFORE_STREAMING = 2  # held outputs in a row that had to be encoded after all: stop holding
+_HELD_ENCODES_AT_ONCE = 2  # encodes of held PCM running beside the stream
 
 
-class _Hasher:
-    def __init__(self) -> None:
+class _HeldOutputs:
+    """What the held outputs of one pass share: their fingerprints, and the encodes of those that missed."""
+
+    def __init__(self, fingerprints: dict[Path, str], channels: int) -> None:
+        self.fingerprints = fingerprints
+        self.limit_frames = _HELD_BYTES // (4 * channels)
+        self.hashing: set[Path] = set()  # held outputs, whose fingerprint they take themselves
+        self.misses_in_a_row = 0
+        self.encoding: list[threading.Thread] = []
+        self.failures: list[BaseException] = []
+
+    def worth_holding(self) -> bool:
+        """After a few misses in a row the earlier build's encodes are not coming back (the audio has moved):
+        the rest are encoded as they stream, side by side, rather than one by one after each ends."""
+        return self.misses_in_a_row < _MISSES_BEFORE_STREAMING
+
+    def encode_later(self, encode: Callable[[], None]) -> None:
+        """Encode held PCM on a thread beside the stream, a few at a time."""
+        while len(self.encoding) >= _HELD_ENCODES_AT_ONCE:
+            self.encoding.pop(0).join()
+
+        def run() -> None:
+            try:
+                encode()
+            except BaseException as exc:  # raised by `finish`
+                self.failures.append(exc)
+        self.encoding.append(threading.Thread(target=run))
+        self.encoding[-1].start()
+
+    def finish(self) -> None:
+        while self.encoding:
+            self.encoding.pop(0).join()
+        if self.failures:
+            raise self.failures[0]
+
+
+class _Held:
+    """An output whose PCM is hashed and held until its range ends: then `take` may put an earlier build's
+    encode of the very same PCM in its place (the audio is the same to the bit: so is the encode), or it is
+    encoded from what was held. Past the limit, it is encoded as it streams, as any output is."""
+
+    def __init__(self, output: Output, start_encoder: Callable[[], Encoder | BroadcastWaveWriter],
+                 take: Callable[[Output, str], bool], shared: _HeldOutputs) -> None:
+        self.output, self.start_encoder, self.take, self.shared = output, start_encoder, take, shared
+        shared.hashing.add(output.path)
         self.digest = hashlib.sha256()
+        self.blocks: list[np.ndarray] = []
+        self.frames = 0
+        self.encoder: Encoder | BroadcastWaveWriter | None = None
 
     def write(self, frames: np.ndarray) -> None:
-        self.digest.update(np.ascontiguousarray(frames, dtype="<f4").tobytes())
+        block = np.array(frames, dtype="<f4")
+        self.digest.update(block.tobytes())
+        if self.encoder is not None:
+            self.encoder.write(block)
+            return
+        self.blocks.append(block)
+        self.frames += len(block)
+        if self.frames > self.shared.limit_frames:
+            self.encoder = self.start_encoder()
+            self._write_held(self.encoder)
+
+    def _write_held(self, encoder: Encoder | BroadcastWaveWriter) -> None:
+        for block in self.blocks:
+            encoder.write(block)
+        self.blocks.clear()
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        pass
+        self.shared.fingerprints[self.output.path] = self.digest.hexdigest()
+        if self.encoder is not None:
+            self.encoder.__exit__(kind, exc, tb)
+            return
+        if kind is not None:
+            return
+        if self.take(self.output, self.digest.hexdigest()):
+            self.shared.misses_in_a_row = 0
+            return
+        self.shared.misses_in_a_row += 1
+
+        def encode() -> None:
+            with self.start_encoder() as encoder:
+                self._write_held(encoder)
+        self.shared.encode_later(encode)
 
 
 def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Callable[[Output], _Sink]) -> None:

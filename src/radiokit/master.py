@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from radiokit.audio_io import probe, read_ahead, read_wav, stream_encoded, stream_float
-from radiokit.encode import Output, encode_outputs, fingerprint_outputs, open_encoder
+from radiokit.encode import Output, encode_outputs, open_encoder
 from radiokit.errors import AudioInputError, BuildError, InputError
 from radiokit.limiter import TruePeakLimiter
 from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames, sub_block_frames
@@ -240,19 +240,22 @@ def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output
         scratch = programme.path.with_name(f".trial-{programme.path.name}")
         gain_db -= codec_shift_lu(placed, rendered, programme.fmt, gain_db, sample_rate, channels, bitrate_kbps,
                                   scratch)
+    marked = [dataclasses.replace(output, fingerprint=encodes is not None and output.fmt != "wav")
+              for output in segments]
+    taken: dict[Path, Loudness] = {}  # segment files put in place from `encodes`, by the first pass only
+
+    def take(output: Output, fingerprint: str) -> bool:
+        found = encodes.take(output, fingerprint) if encodes else None
+        if found is not None:
+            taken[output.path] = found
+        return found is not None
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        taken: dict[Path, Loudness] = {}
-        if encodes and holding and attempt == 1 and segments:
-            prints = fingerprint_outputs(mastered(placed, channels, gain_db, TruePeakLimiter(sample_rate, channels,
-                                                                                             ceiling)), segments)
-            taken = {output.path: found for output in segments
-                     if (found := encodes.take(output, prints[output.path])) is not None}
-        fresh = [dataclasses.replace(output, fingerprint=encodes is not None and output.fmt != "wav")
-                 for output in segments if output.path not in taken]
+        taken.clear()
         limiter = TruePeakLimiter(sample_rate, channels, ceiling)
-        prints = encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *fresh], sample_rate,
-                                channels, bitrate_kbps)
+        prints = encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *marked], sample_rate,
+                                channels, bitrate_kbps, take if encodes and holding and attempt == 1 else None)
+        fresh = [output for output in marked if output.path not in taken]
         measured = {**measure_outputs(programme, fresh, sample_rate, channels, workers), **taken}
         lufs = measured[programme.path].integrated_lufs
         if not np.isfinite(lufs):
