@@ -5,10 +5,10 @@ them, the contents of every file they name, the speech engines' versions and the
 So an unchanged segment is never rendered twice, and an unchanged language version is never mastered
 or encoded twice. An encoded segment file is kept by the PCM it encodes, and each language version's
 gain is kept for the next build of it, which keeps that gain if it can (master.deliver): then an edit
-re-encodes only the segment files it changed. Entries are written to a temporary name and renamed into place (a build killed
-part-way leaves no entry, not a broken one), carry the sha256 of their files, and are checked on
-every read: a damaged entry is deleted and rebuilt. The cache is bounded; the least recently used
-entries go first.
+re-encodes only the segment files it changed. Entries are written to a temporary name and renamed
+into place (a build killed part-way leaves no entry, not a broken one), carry the sha256 of their
+files, and are checked on every read: a damaged entry is deleted and rebuilt. The cache is bounded;
+the least recently used entries go first.
 """
 
 from __future__ import annotations
