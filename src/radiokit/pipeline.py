@@ -93,7 +93,7 @@ def build(script_path: Path, options: BuildOptions, progress: Progress | None = 
         versions = _render_versions(script, work, store, options.jobs, progress)
         notes = [note for version in versions for note in version.notes]
         notes += _check_slot(script, versions, options.force)
-        mastering = [v for v in versions if not (store and v.key and store.holds("versions", v.key))]
+        mastering = any(not (store and v.key and store.holds("versions", v.key)) for v in versions)
         # The languages are mastered side by side: each is mostly ffmpeg processes and numpy.
         with _measuring_workers(options.jobs if mastering else 0) as workers, \
                 ThreadPoolExecutor(max_workers=max(1, min(options.jobs, len(versions)))) as pool:
