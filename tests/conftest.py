@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from media import convert, tone, write_wav
-from radiokit.pipeline import BuildOptions, BuildReport, build
+from radiokit.pipeline import build
+from radiokit.report import BuildReport
+from radiokit.settings import BuildOptions
 
 CLIP_TONE_HZ = 7000.0
 TAKE_TONE_HZ = 220.0
@@ -117,4 +119,4 @@ def make_episode(folder: Path) -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildReport:
     folder = tmp_path_factory.mktemp("episode")
     script = make_episode(folder)
-    return build(script, BuildOptions(out=folder / "build"))
+    return build(script, BuildOptions(out=folder / "build", cache=None))

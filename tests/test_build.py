@@ -16,7 +16,7 @@ from mutagen.mp3 import MP3
 from conftest import CLIP_TONE_HZ, TAKE_TONE_HZ, tiny_png
 from media import decode, ffprobe, rms_dbfs
 from radiokit.loudness import measure
-from radiokit.pipeline import BuildReport
+from radiokit.report import BuildReport
 
 SLUG = "testovaya-seriya-7-2012-10-26"
 RU_SEGMENTS = ["opening", "headline", "analyst", "pause", "sign-off", "ru-only"]

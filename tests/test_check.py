@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from conftest import make_episode
-from radiokit.pipeline import BuildReport
+from radiokit.report import BuildReport
 from test_cli import radiokit
 
 

@@ -13,7 +13,9 @@ from media import convert, decode, ebur128, tone, write_wav
 from radiokit.bwf import read_loudness
 from radiokit.errors import BuildError
 from radiokit.loudness import measure
-from radiokit.pipeline import BuildOptions, BuildReport, build
+from radiokit.pipeline import build
+from radiokit.report import BuildReport
+from radiokit.settings import BuildOptions
 
 SCRIPT = """\
 format: radiokit/1
@@ -78,7 +80,7 @@ def mastered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     rate, channels = LAYOUTS.get(profile, (44100, 2))
     folder = tmp_path_factory.mktemp("master")
     script = make_script(folder, profile, "[mp3, mp2, wav]", rate, channels)
-    return build(script, BuildOptions(out=folder / "build")), profile
+    return build(script, BuildOptions(out=folder / "build", cache=None)), profile
 
 
 def test_every_programme_file_meets_the_profile_by_an_independent_meter(mastered: tuple[BuildReport, str]) -> None:
@@ -135,5 +137,5 @@ def test_an_unreachable_target_fails_the_build_naming_the_file(tmp_path: Path) -
     """Louder than any waveform under its own ceiling: no gain or limiting can meet it."""
     script = make_script(tmp_path, "{integrated_lufs: -8, true_peak_dbtp: -6}")
     with pytest.raises(BuildError, match=r"mastering-test-ru\.mp3 measures -\d+\.\d LUFS"):
-        build(script, BuildOptions(out=tmp_path / "build"))
+        build(script, BuildOptions(out=tmp_path / "build", cache=None))
     assert not (tmp_path / "build").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radiokit import audio_io, master
+from radiokit import audio_io, loudness, master
 from radiokit.encode import Output, encode_array, encode_outputs
 from radiokit.loudness import Loudness
 
@@ -45,8 +45,8 @@ def test_in_process_decoding_measures_as_ffmpeg_does(segment_files: tuple[list[P
         by_ffmpeg = np.concatenate(list(audio_io.stream_float(path, RATE, 2)))
         assert decoded.shape == by_ffmpeg.shape == (length, 2)
         assert np.abs(decoded - by_ffmpeg).max() < 1e-4
-        figures = master.measure_encoded(path, RATE, 2, maxima=False)
-        assert reported(figures) == pytest.approx(reported(master.measure_file(path, RATE, 2)), abs=1e-3)
+        figures = loudness.measure_encoded(path, RATE, 2, maxima=False)
+        assert reported(figures) == pytest.approx(reported(loudness.measure_file(path, RATE, 2)), abs=1e-3)
         assert math.isnan(figures.max_momentary_lufs) and math.isnan(figures.max_short_term_lufs)
 
 
@@ -60,7 +60,7 @@ def test_what_libsndfile_cannot_read_as_asked_goes_through_ffmpeg(segment_files:
     audio_io.run_ffmpeg(["-i", str(path), "-c:a", "aac", "-b:a", "128k", str(aac)])
     decoded = np.concatenate(list(audio_io.stream_encoded(aac, RATE, 2)))
     assert abs(len(decoded) - length) < 2048  # AAC frames of 1024 at the edges
-    assert reported(master.measure_encoded(aac, RATE, 2)) == reported(master.measure_file(aac, RATE, 2))
+    assert reported(loudness.measure_encoded(aac, RATE, 2)) == reported(loudness.measure_file(aac, RATE, 2))
 
 
 def test_a_pass_is_measured_whole_and_by_segment(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_a_pass_is_measured_whole_and_by_segment(tmp_path: Path) -> None:
     measured = master.measure_outputs(outputs[0], outputs[1:], RATE, 2)
     assert list(measured) == [output.path for output in outputs]
     for output in outputs:
-        alone = master.measure_file(output.path, RATE, 2)  # ffmpeg's decode
+        alone = loudness.measure_file(output.path, RATE, 2)  # ffmpeg's decode
         assert reported(measured[output.path]) == pytest.approx(reported(alone), abs=1e-3)
     # In worker processes, as a build measures: the same figures.
     with ProcessPoolExecutor(max_workers=2) as workers:

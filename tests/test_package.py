@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from radiokit.package import LanguageEntry, SegmentEntry, write_vtt
-from radiokit.pipeline import BuildReport
+from radiokit.manifest import LanguageEntry, SegmentEntry
+from radiokit.transcript import write_vtt
+from radiokit.report import BuildReport
 
 SLUG = "testovaya-seriya-7-2012-10-26"
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from radiokit.pipeline import BuildReport
+from radiokit.report import BuildReport
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

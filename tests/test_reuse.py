@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from radiokit import audio_io, encode, loudness, master, timeline
-from radiokit.cache import Cache, KeptEncodes, keep_held, load_held
+from radiokit.cache import Cache
+from radiokit.reuse import KeptEncodes, keep_gain, load_gain
 from radiokit.encode import Output, encode_outputs
 from radiokit.loudness import Loudness
-from radiokit.master import Held
+from radiokit.master import KeptGain
 from radiokit.script import LoudnessTarget
 from radiokit.timeline import Placed
 from signals import programme
@@ -49,7 +50,7 @@ def same_figures(found: Loudness, expected: Loudness) -> None:
 
 def test_an_output_held_for_an_earlier_encode_is_fingerprinted_as_one_encoded(tmp_path: Path) -> None:
     """A segment's PCM is fingerprinted while it is encoded, or while it is held for an earlier build's
-    encode (see encode._Held): the same fingerprint either way, and only missed segments are encoded."""
+    encode (see encode._Buffered): the same fingerprint either way, and only missed segments are encoded."""
     placed = recordings(tmp_path / "wav", [1, 2, 3])
     programme_file, segments = outputs(tmp_path / "encoded", placed)
     marked = [dataclasses.replace(segment, fingerprint=True) for segment in segments]
@@ -88,17 +89,17 @@ def test_a_kept_gain_reencodes_only_the_changed_segment(tmp_path: Path) -> None:
     programme_file, segments_before = outputs(tmp_path / "settled", before)
     missed_by = TARGET.integrated_lufs - first.measured[tmp_path / "first" / "programme.mp3"].integrated_lufs
     settled = master.deliver(before, rendered_before, programme_file, segments_before, TARGET, RATE, 2, 128,
-                             held=Held(first.gain_db + missed_by, first.ceiling_dbtp, first.held.codec_shift_lu),
+                             kept_gain=KeptGain(first.gain_db + missed_by, first.ceiling_dbtp, first.kept_gain.codec_shift_lu),
                              encodes=encodes)
     assert settled.gain_db == first.gain_db + missed_by and settled.reused == 0
 
     # The second recording is replaced by another as loud (seed 8); the other three are the same audio, moved.
     after = recordings(tmp_path / "wav", [1, 8, 3, 4])
     rendered = master.measure_rendered(after, RATE)
-    assert abs(rendered.integrated_lufs - rendered_before.integrated_lufs) < master.HOLD_LU / 2
+    assert abs(rendered.integrated_lufs - rendered_before.integrated_lufs) < master.KEEP_GAIN_LU / 2
     programme_after, segments_after = outputs(tmp_path / "after", after)
     second = master.deliver(after, rendered, programme_after, segments_after, TARGET, RATE, 2, 128,
-                            held=settled.held, encodes=encodes)
+                            kept_gain=settled.kept_gain, encodes=encodes)
 
     assert second.gain_db == settled.gain_db and second.ceiling_dbtp == settled.ceiling_dbtp
     assert second.reused == 3
@@ -106,14 +107,14 @@ def test_a_kept_gain_reencodes_only_the_changed_segment(tmp_path: Path) -> None:
         assert segments_after[number].path.read_bytes() == segments_before[number].path.read_bytes()
         same_figures(second.measured[segments_after[number].path], settled.measured[segments_before[number].path])
     assert segments_after[1].path.read_bytes() != segments_before[1].path.read_bytes()
-    changed = master.measure_encoded(segments_after[1].path, RATE, 2, maxima=False)
+    changed = loudness.measure_encoded(segments_after[1].path, RATE, 2, maxima=False)
     same_figures(second.measured[segments_after[1].path], changed)  # measured afresh, not taken
-    programme = master.measure_encoded(programme_after.path, RATE, 2)
+    programme = loudness.measure_encoded(programme_after.path, RATE, 2)
     assert second.measured[programme_after.path] == programme
-    assert abs(programme.integrated_lufs - TARGET.integrated_lufs) <= master.HOLD_LU + 0.01
+    assert abs(programme.integrated_lufs - TARGET.integrated_lufs) <= master.KEEP_GAIN_LU + 0.01
     assert max(m.true_peak_dbtp for m in second.measured.values()) <= TARGET.true_peak_dbtp
     # What this build settled on, for the next: the same gain, and the shift its programme measured.
-    assert second.held.codec_shift_lu == pytest.approx(
+    assert second.kept_gain.codec_shift_lu == pytest.approx(
         programme.integrated_lufs - rendered.integrated_lufs - second.gain_db)
 
 
@@ -124,9 +125,9 @@ def test_a_gain_that_would_miss_the_target_is_not_kept(tmp_path: Path) -> None:
     first = master.deliver(placed, rendered, *outputs(tmp_path / "first", placed), TARGET, RATE, 2, 128,
                            encodes=encodes)
     # Its own gain, with a shift that puts it 0.1 LU off the target: too far to keep.
-    held = Held(first.gain_db, first.ceiling_dbtp, first.held.codec_shift_lu + master.HOLD_LU + 0.1)
+    held = KeptGain(first.gain_db, first.ceiling_dbtp, first.kept_gain.codec_shift_lu + master.KEEP_GAIN_LU + 0.1)
     programme_second, segments_second = outputs(tmp_path / "second", placed)
-    second = master.deliver(placed, rendered, programme_second, segments_second, TARGET, RATE, 2, 128, held=held,
+    second = master.deliver(placed, rendered, programme_second, segments_second, TARGET, RATE, 2, 128, kept_gain=held,
                             encodes=encodes)
     assert second.reused == 0
     assert second.gain_db == pytest.approx(first.gain_db)  # found afresh by the trial, as the first build did
@@ -136,9 +137,9 @@ def test_a_gain_that_would_miss_the_target_is_not_kept(tmp_path: Path) -> None:
 
 def test_the_cache_keeps_a_gain_and_an_encode(tmp_path: Path) -> None:
     store = Cache(tmp_path / "cache")
-    assert load_held(store, "programme") is None
-    keep_held(store, "programme", Held(12.5, -1.5, -0.4))
-    assert load_held(store, "programme") == Held(12.5, -1.5, -0.4)
+    assert load_gain(store, "programme") is None
+    keep_gain(store, "programme", KeptGain(12.5, -1.5, -0.4))
+    assert load_gain(store, "programme") == KeptGain(12.5, -1.5, -0.4)
 
     encodes = KeptEncodes(store, RATE, 2, 128)
     kept = tmp_path / "kept.mp3"
@@ -146,14 +147,14 @@ def test_the_cache_keeps_a_gain_and_an_encode(tmp_path: Path) -> None:
     figures = Loudness(-23.0, 4.0, -2.0, -20.0, -21.0, 3.0)
     encodes.keep(Output(kept, "mp3"), "ab" * 32, figures)
     wanted = tmp_path / "wanted.mp3"
-    assert encodes.take(Output(wanted, "mp2"), "ab" * 32) is None  # another format is another encode
+    assert encodes.restore(Output(wanted, "mp2"), "ab" * 32) is None  # another format is another encode
     assert not wanted.exists()
-    assert encodes.take(Output(wanted, "mp3"), "ab" * 32) == figures
+    assert encodes.restore(Output(wanted, "mp3"), "ab" * 32) == figures
     assert wanted.read_bytes() == kept.read_bytes()
-    assert KeptEncodes(store, RATE, 2, 192).take(Output(wanted, "mp3"), "ab" * 32) is None  # another bitrate
+    assert KeptEncodes(store, RATE, 2, 192).restore(Output(wanted, "mp3"), "ab" * 32) is None  # another bitrate
 
 
-def test_holding_gives_way_to_streaming(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_buffering_gives_way_to_streaming(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An output longer than the hold is encoded as it streams; after two misses in a row the rest are not
     held at all (the audio has moved, and their encodes one after another would hold up the stream)."""
     placed = recordings(tmp_path / "wav", [1, 2, 3, 4])
@@ -175,7 +176,7 @@ def test_holding_gives_way_to_streaming(tmp_path: Path, monkeypatch: pytest.Monk
     for segment in segments:
         assert (held_folder / segment.path.name).read_bytes() == segment.path.read_bytes()
 
-    monkeypatch.setattr(encode, "_HELD_BYTES", 4 * 2 * RATE)  # a second of stereo: less than any segment
+    monkeypatch.setattr(encode, "_BUFFERED_BYTES", 4 * 2 * RATE)  # a second of stereo: less than any segment
     offered.clear()
     found = encode_outputs(timeline.stream(placed, 2, 2.0), held, RATE, 2, 128, miss)
     assert offered == [] and list(found.values()) == list(expected.values())

@@ -82,3 +82,17 @@ def test_mistakes_are_rejected(validator: jsonschema.Draft202012Validator, mista
     script = as_editor_reads(yaml.safe_load(EPISODE))
     MISTAKES[mistake](script)
     assert list(validator.iter_errors(script)), mistake
+
+
+TIMES = ["1:20", "0:03.5", "1:00:00", "1:59:59.5", "99:59", "75:30", "1:2", "1:60:00", "0:60", "10000:00:00", "1:20:",
+         "::1", "1.5", "1:2:3:4", "-1:00", "1:00.", "12:5x"]
+
+
+@pytest.mark.parametrize("time", TIMES)
+def test_the_schema_takes_the_times_the_parser_takes(validator: jsonschema.Draft202012Validator, time: str) -> None:
+    """The time pattern comes from the parser (script.TIME_PATTERN): an editor and a build agree on every time."""
+    from radiokit.script import parse_time
+
+    script = {"format": "radiokit/1", "programme": {"series": "S", "title": "T"}, "languages": ["ru"],
+              "segments": [{"id": "pause", "silence": time}]}
+    assert validator.is_valid(script) == (parse_time(time) is not None)

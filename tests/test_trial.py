@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radiokit import audio_io, loudness, master, timeline
+from radiokit import audio_io, loudness, master, timeline, trial
 from conftest import make_episode
 from radiokit.encode import Output, encode_outputs
 from radiokit.render import render
@@ -38,11 +38,11 @@ def bright(tmp_path_factory: pytest.TempPathFactory) -> list[Placed]:
 def test_the_trial_predicts_what_encoding_the_whole_programme_does(bright: list[Placed], tmp_path: Path) -> None:
     gain_db = 10.0
     rendered = master.measure_rendered(bright, RATE)
-    predicted = master.codec_shift_lu(bright, rendered, "mp3", gain_db, RATE, 2, 128, tmp_path / "trial.mp3")
+    predicted = trial.codec_shift_lu(bright, rendered, "mp3", gain_db, RATE, 2, 128, tmp_path / "trial.mp3")
     gain = 10 ** (gain_db / 20)
-    before = master.measure_stream(timeline.stream(bright, 2, gain), RATE, 2).integrated_lufs
+    before = loudness.measure_stream(timeline.stream(bright, 2, gain), RATE, 2).integrated_lufs
     encode_outputs(timeline.stream(bright, 2, gain), [Output(tmp_path / "whole.mp3", "mp3")], RATE, 2, 128)
-    actual = master.measure_file(tmp_path / "whole.mp3", RATE, 2).integrated_lufs - before
+    actual = loudness.measure_file(tmp_path / "whole.mp3", RATE, 2).integrated_lufs - before
     assert actual < -0.3  # the codec moves this material well beyond the tolerance
     assert predicted == pytest.approx(actual, abs=0.1)
     assert list(tmp_path.iterdir()) == [tmp_path / "whole.mp3"]  # the trial's file is gone
@@ -50,7 +50,7 @@ def test_the_trial_predicts_what_encoding_the_whole_programme_does(bright: list[
 
 def test_broadcast_wave_needs_no_trial(bright: list[Placed], tmp_path: Path) -> None:
     rendered = master.measure_rendered(bright, RATE)
-    assert master.codec_shift_lu(bright, rendered, "wav", 10.0, RATE, 2, 128, tmp_path / "trial.wav") == 0.0
+    assert trial.codec_shift_lu(bright, rendered, "wav", 10.0, RATE, 2, 128, tmp_path / "trial.wav") == 0.0
     assert not list(tmp_path.iterdir())
 
 
@@ -123,7 +123,7 @@ def test_the_rendered_programme_is_measured_from_segment_profiles(tmp_path: Path
         np.save(profiles[-1], loudness.energy_profile(audio_io.read_wav(wav), rate))
     gaps, crossfades = [0.4, 1.3, 0.0, 0.25, 0.4], [0.0, 0.0, 0.0, 2.0, 0.5]
     placed = timeline.place(wavs, lengths, gaps, crossfades, rate, profiles)
-    exact = master.measure_stream(timeline.stream(placed, 2), rate, 2).integrated_lufs
+    exact = loudness.measure_stream(timeline.stream(placed, 2), rate, 2).integrated_lufs
     from_profiles = master.measure_rendered(placed, rate)
     assert from_profiles.integrated_lufs == pytest.approx(exact, abs=0.005)
     # Without profiles the segments are read here, to the same figure.

@@ -19,13 +19,14 @@ import pytest
 from mutagen.id3 import ID3, TIT2
 
 from media import tone
-from radiokit import verify as verify_module
+from radiokit import mpeg
 from radiokit.audio_io import ffmpeg_exe
 from radiokit.encode import encode_array
 from radiokit.errors import InputError
-from radiokit.pipeline import BuildReport
+from radiokit.report import BuildReport
+from radiokit.mpeg import mp3_stream
 from radiokit.tag import Tags, write_tags
-from radiokit.verify import mp3_stream, verify
+from radiokit.verify import verify
 from test_cli import radiokit
 
 SLUG = "testovaya-seriya-7-2012-10-26"
@@ -317,12 +318,12 @@ def test_mp3_audio_is_checked_against_the_crc_its_encoder_wrote(tmp_path: Path, 
                                                                 version: str) -> None:
     """The encoder (ffmpeg) recorded the audio's length and CRC-16; radiokit's own CRC must agree with it on
     an intact file, in stereo and mono, and tell a changed byte and a cut file."""
-    monkeypatch.setattr(verify_module, "_CRC_ROWS", 1)  # one 4 KiB row a block: the joins between blocks count
+    monkeypatch.setattr(mpeg, "_CRC_ROWS", 1)  # one 4 KiB row a block: the joins between blocks count
     path = tmp_path / "p.mp3"
     encode_array(path, "mp3", tone(440.0, 3.0, rate, -20.0, channels=channels).astype(np.float32)
                  .reshape(-1, channels), rate, kbps)
     write_tags(path, Tags(title="T", album="S", artist="P", language="ru"), [], version)
-    assert mp3_stream(path) == verify_module.Mp3Stream(rate, channels, kbps, None)
+    assert mp3_stream(path) == mpeg.Mp3Stream(rate, channels, kbps, None)
     data = bytearray(path.read_bytes())
     data[-1000] ^= 0x01
     path.write_bytes(bytes(data))

@@ -23,7 +23,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from radiokit.errors import AudioInputError
+from radiokit.errors import ArgumentError, AudioInputError
 
 with warnings.catch_warnings():
     # pydub warns at import when no ffmpeg is on PATH; radiokit never lets pydub call ffmpeg itself.
@@ -98,10 +98,10 @@ def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float
     """The trimmed range of a file libsndfile reads (WAV, FLAC, MP3, Ogg ...), resampled by soxr, as
     float32 (frames, channels); None for anything else, and for a downmix, which is left to ffmpeg.
 
-    An ffmpeg run for one 30 s clip cost 0.12 s of CPU, half of it system time (a large static binary
-    starting, threads handing on each frame); this costs half as much. The samples agree with
-    ffmpeg's decode and resampling frame for frame, to -90 dB on speech-band material (its
-    resampler and soxr differ only near the Nyquist frequency); seeking is exact."""
+    Why not ffmpeg for everything: starting its large static binary and handing each frame between its
+    threads costs more than the decode itself (docs/performance.md). The samples agree with ffmpeg's
+    decode and resampling frame for frame (its resampler and soxr differ only near the Nyquist
+    frequency; tests/test_audio_io.py); seeking is exact."""
     try:
         with soundfile.SoundFile(str(path)) as source:
             if source.channels not in (1, channels):
@@ -178,7 +178,7 @@ def read_wav(path: Path, start_frame: int = 0, frames: int | None = None) -> np.
     """A WAV written by `write_wav`, or `frames` of it from `start_frame`, as float32 (frames, channels)."""
     with wave.open(str(path), "rb") as wav:
         if wav.getsampwidth() != SAMPLE_WIDTH:
-            raise ValueError(f"{path.name}: expected {8 * SAMPLE_WIDTH}-bit samples")
+            raise ArgumentError(f"{path.name}: expected {8 * SAMPLE_WIDTH}-bit samples")
         wav.setpos(start_frame)
         raw = wav.readframes(wav.getnframes() - start_frame if frames is None else frames)
         channels = wav.getnchannels()
@@ -219,10 +219,10 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
 def stream_encoded(path: Path, sample_rate: int, channels: int, block_frames: int = 65536) -> Iterator[np.ndarray]:
     """A file radiokit has just encoded, decoded in this process by libsndfile (mpg123 for MPEG audio).
 
-    Why not ffmpeg: its threads hand each 26 ms MPEG frame on from one to the next, so a decode of an
-    hour cost some 11 s of CPU against 4 s here. The samples agree with ffmpeg's to 2e-6, and both
-    trim the encoder's delay and padding that the LAME header records. A file libsndfile cannot read
-    at this rate and channel count goes through ffmpeg."""
+    Why not ffmpeg: its threads hand each 26 ms MPEG frame on from one to the next, which costs more
+    CPU than the decode (docs/performance.md). The samples agree with ffmpeg's (tests/test_measure.py),
+    and both trim the encoder's delay and padding that the LAME header records. A file libsndfile
+    cannot read at this rate and channel count goes through ffmpeg."""
     try:
         source = soundfile.SoundFile(str(path))
     except (soundfile.LibsndfileError, RuntimeError):
@@ -294,7 +294,7 @@ TRUNCATION_TOLERANCE_S = 0.5
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
 
 
-# What probing found, by (path, size, mtime): each probe is an ffmpeg run of some 15 ms of CPU.
+# What probing found, by (path, size, mtime): each probe is an ffmpeg run, never repeated for the same file.
 _probed: dict[tuple[Path, int, int], StreamInfo] = {}
 _PROBES_KEPT = 4096
 
@@ -324,8 +324,8 @@ def remember_probes(known: dict[tuple[Path, int, int], StreamInfo]) -> None:
 
 
 def probe_many(paths: Sequence[Path]) -> None:
-    """Probe files by the batch, one ffmpeg run for up to PROBE_BATCH of them (each run costs some 15 ms
-    of CPU before it reads a byte, and a programme may have hundreds of clips): what is found is
+    """Probe files by the batch, one ffmpeg run for up to PROBE_BATCH of them (each run costs its start-up
+    before it reads a byte, and a programme may have hundreds of clips): what is found is
     remembered for `probe`. A file the batch leaves undescribed (ffmpeg stops at the first it cannot
     open) is left for `probe` to try on its own, and to explain."""
     for first in range(0, len(paths), PROBE_BATCH):

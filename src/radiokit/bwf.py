@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from radiokit.errors import InputError
 from radiokit.loudness import Loudness
 
 _BEXT_FIXED = 602  # bytes before the coding history
@@ -132,10 +133,10 @@ def _chunks(handle: BinaryIO) -> dict[bytes, tuple[int, int]]:
 def _bext_offset(handle: BinaryIO, path: Path) -> int:
     handle.seek(0)
     if handle.read(4) not in (b"RIFF", b"RF64"):
-        raise ValueError(f"{path.name} is not a RIFF/RF64 wave file")
+        raise InputError(f"{path.name} is not a RIFF/RF64 wave file")
     chunks = _chunks(handle)
     if b"bext" not in chunks or chunks[b"bext"][1] < _BEXT_FIXED:
-        raise ValueError(f"{path.name} has no version 2 bext chunk")
+        raise InputError(f"{path.name} has no version 2 bext chunk")
     return chunks[b"bext"][0]
 
 

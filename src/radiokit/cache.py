@@ -1,14 +1,11 @@
-"""A content-addressed cache: rendered segments, whole delivered language versions, and encoded files.
+"""A content-addressed store of entries (files and a little JSON), and the keys that name them.
 
 A key is the sha256 of everything that decides the audio: the script's values as one language hears
 them, the contents of every file they name, the speech engines' versions and the delivery settings.
-So an unchanged segment is never rendered twice, and an unchanged language version is never mastered
-or encoded twice. An encoded segment file is kept by the PCM it encodes, and each language version's
-gain is kept for the next build of it, which keeps that gain if it can (master.deliver): then an edit
-re-encodes only the segment files it changed. Entries are written to a temporary name and renamed
-into place (a build killed part-way leaves no entry, not a broken one), carry the sha256 of their
-files, and are checked on every read: a damaged entry is deleted and rebuilt. The cache is bounded;
-the least recently used entries go first.
+What a build keeps there, and how it uses it again, is `reuse.py`'s business; this module knows only
+entries. Entries are written to a temporary name and renamed into place (a build killed part-way
+leaves no entry, not a broken one), carry the sha256 of their files, and are checked on every read:
+a damaged entry is deleted and rebuilt. The cache is bounded; the least recently used entries go first.
 """
 
 from __future__ import annotations
@@ -25,15 +22,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from radiokit import __version__
-from radiokit.encode import Output
-from radiokit.loudness import Loudness
-from radiokit.master import Held
-from radiokit.package import sha256
+from radiokit.files import sha256
 from radiokit.script import Script, Segment
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
-# Bump when rendering or mastering changes what the same script sounds like within one radiokit version.
-AUDIO_REVISION = 2  # 2: segment entries carry an energy profile
+# Part of every key: raised when rendering or mastering changes what the same script sounds like, or what
+# an entry holds, within one radiokit version, so that no build takes an entry of the old kind.
+AUDIO_REVISION = 2
 KINDS = ("segments", "versions", "encodes", "gains")
 ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
 
@@ -57,7 +52,7 @@ def _digest(path: Path, size: int, mtime_ns: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _engines() -> dict[str, str]:
+def engine_versions() -> dict[str, str]:
     versions = {}
     for package in ("espeakng-loader", "gTTS", "ru-normalizr", "imageio-ffmpeg", "pydub", "soundfile", "soxr"):
         try:
@@ -80,7 +75,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _key(parts: Any) -> str:
+def content_key(parts: Any) -> str:
+    """The sha256 of JSON-ready `parts`, each file in them named by its contents."""
     return hashlib.sha256(json.dumps(_plain(parts), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -96,28 +92,29 @@ def segment_key(script: Script, segment: Segment, language: str) -> str:
     speakers = {segment.speaker} | {line.speaker for line in (heard.voiceover.lines.values() if heard.voiceover else ())}
     voices = {name: script.voices[name].get(language) for name in sorted(s for s in speakers if s)}
     delivery = script.delivery
-    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "engines": _engines(), "language": language,
-                 "segment": heard, "voices": voices, "lexicon": script.lexicon.get(language, {}),
-                 "rate": delivery.sample_rate, "channels": delivery.channels,
-                 "target": delivery.profile.integrated_lufs})
+    return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "engines": engine_versions(),
+                        "language": language,
+                        "segment": heard, "voices": voices, "lexicon": script.lexicon.get(language, {}),
+                        "rate": delivery.sample_rate, "channels": delivery.channels,
+                        "target": delivery.profile.integrated_lufs})
 
 
 def version_key(script: Script, language: str, segment_keys: Sequence[str], layout: Sequence[Any]) -> str:
     """What decides a delivered language version's audio files: its segments, their layout, the delivery
     settings, and the titles written into Broadcast Wave headers."""
     programme = script.programme
-    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "language": language,
-                 "segments": list(segment_keys), "layout": list(layout), "delivery": script.delivery,
-                 "titles": [programme.series, programme.title.get(language, "")]})
+    return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "language": language,
+                        "segments": list(segment_keys), "layout": list(layout), "delivery": script.delivery,
+                        "titles": [programme.series, programme.title.get(language, "")]})
 
 
-def held_key(script: Script, language: str, fmt: str) -> str:
+def gain_key(script: Script, language: str, fmt: str) -> str:
     """One programme's language version in one format, whatever it holds: where its gain is kept. Only
     what the gain means is in the key, so that a change of slot or tolerance keeps it."""
     delivery = script.delivery
-    return _key({"radiokit": __version__, "revision": AUDIO_REVISION, "slug": script.programme.slug,
-                 "language": language, "format": fmt, "target": delivery.profile, "rate": delivery.sample_rate,
-                 "channels": delivery.channels, "bitrate": delivery.bitrate_kbps})
+    return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "slug": script.programme.slug,
+                        "language": language, "format": fmt, "target": delivery.profile, "rate": delivery.sample_rate,
+                        "channels": delivery.channels, "bitrate": delivery.bitrate_kbps})
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -196,37 +193,3 @@ class Cache:
         for kind in KINDS:
             shutil.rmtree(self.folder / kind, ignore_errors=True)
         return freed
-
-
-class KeptEncodes:
-    """Encoded files in the cache, keyed by the sha256 of the PCM they encode and how it was encoded
-    (master.Encodes). Files are copied out and in: tagging rewrites the delivered ones in place."""
-
-    def __init__(self, store: Cache, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
-        self.store = store
-        self.settings = {"radiokit": __version__, "revision": AUDIO_REVISION, "engines": _engines(),
-                         "rate": sample_rate, "channels": channels, "bitrate": bitrate_kbps}
-
-    def _key(self, output: Output, fingerprint: str) -> str:
-        return _key({**self.settings, "format": output.fmt, "pcm": fingerprint})
-
-    def take(self, output: Output, fingerprint: str) -> Loudness | None:
-        hit = self.store.load("encodes", self._key(output, fingerprint))
-        if hit is None:
-            return None
-        entry, data = hit
-        shutil.copyfile(entry / "audio", output.path)
-        return Loudness(*data["measured"])
-
-    def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
-        self.store.store("encodes", self._key(output, fingerprint), {"audio": output.path},
-                         {"measured": dataclasses.astuple(measured)})
-
-
-def load_held(store: Cache, key: str) -> Held | None:
-    hit = store.load("gains", key)
-    return Held(**hit[1]) if hit else None
-
-
-def keep_held(store: Cache, key: str, held: Held) -> None:
-    store.store("gains", key, {}, dataclasses.asdict(held))

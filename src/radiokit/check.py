@@ -1,9 +1,8 @@
 """`radiokit check`: validate a script and estimate each version's timing, without any audio work.
 
 Files are timed from their headers; synthesized speech from its length in characters at the voice's
-rate. The speaking rates were measured on the bundled example with espeak-ng 1.52 (radiokit's own
-front ends): Russian 17.4 characters a second at rate 160, Tajik 12.4 at rate 150, that is 19.0 and
-14.4 at espeak-ng's default rate of 175. An estimate, not a promise: `radiokit build` times the audio.
+rate, scaled from the speaking rates espeak-ng reaches through radiokit's front ends at its default rate
+(docs/speech.md says how they were measured). An estimate, not a promise: `radiokit build` times the audio.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from radiokit import audio_io
 from radiokit.script import Script, Segment, Voice
 
 DEFAULT_RATE = 175
-CHARACTERS_PER_SECOND = {"ru": 19.0, "tg": 14.4}  # at DEFAULT_RATE, measured as above
+CHARACTERS_PER_SECOND = {"ru": 19.0, "tg": 14.4}  # at DEFAULT_RATE
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import sys
 from pathlib import Path
@@ -17,8 +16,8 @@ from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.cache import default_folder as default_cache_folder
 from radiokit.errors import RadiokitError
 from radiokit.progress import show_log
+from radiokit.display import clock, figure, json_figure
 from radiokit.loudness import Loudness
-from radiokit.package import clock
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,7 +33,8 @@ def cli() -> None:
       radiokit verify build/my-show.zip     # what a station runs on what it received
       radiokit loudness programme.mp3       # measure any file (EBU R128)
 
-    Exit status: 0 success, 1 a build or verification that failed, 2 bad input.
+    Exit status: 0 success; 1 a build or verification that failed, or a speech engine that failed;
+    2 bad input (the script, its files, the arguments).
     """
 
 
@@ -70,9 +70,9 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
       radiokit build episode.yaml --force          # deliver even if a version misses its slot
       radiokit build episode.yaml --json > build.json
     """
-    from radiokit import summary
-    from radiokit.pipeline import BuildOptions
+    from radiokit import report as summary
     from radiokit.pipeline import build as run_build
+    from radiokit.settings import BuildOptions
 
     if verbose:
         show_log(logging.DEBUG)
@@ -80,7 +80,7 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
     try:
         options = BuildOptions(out, allow_outside, offline, force, jobs,
                                None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20)
-        report = _run(lambda: run_build(script, options, bar))
+        report = _run(lambda: run_build(script, options, progress=bar))
     finally:
         if bar:
             bar.close()
@@ -129,13 +129,13 @@ def loudness(files: tuple[Path, ...], as_json: bool) -> None:
       radiokit loudness build/my-show/my-show-ru.mp3
       radiokit loudness --json build/my-show/*.mp3 > loudness.json
     """
-    from radiokit.master import measure_audio
+    from radiokit.loudness import measure_file
 
     rows: list[dict[str, Any]] = []
     failures: list[RadiokitError] = []
     for path in files:
         try:
-            rows.append(_loudness_row(path, measure_audio(path)))
+            rows.append(_loudness_row(path, measure_file(path)))
         except RadiokitError as exc:
             failures.append(exc)
     if as_json:
@@ -151,24 +151,19 @@ def loudness(files: tuple[Path, ...], as_json: bool) -> None:
 def _loudness_table(rows: list[dict[str, Any]]) -> None:
     click.echo(f"{'duration':>9}  {'integrated':>12}  {'range':>7}  {'true peak':>10}  {'max M':>10}  {'max S':>10}  file")
     for row in rows:
-        click.echo(f"{clock(row['duration_s']):>9}  {_figure(row['integrated_lufs'], 'LUFS'):>12}  "
-                   f"{_figure(row['loudness_range_lu'], 'LU'):>7}  {_figure(row['true_peak_dbtp'], 'dBTP'):>10}  "
-                   f"{_figure(row['max_momentary_lufs'], 'LUFS'):>10}  {_figure(row['max_short_term_lufs'], 'LUFS'):>10}  "
-                   f"{row['file']}")
+        shown = {key: figure(row[key], unit, silence=f"-inf {unit}") for key, unit in _UNITS.items()}
+        click.echo(f"{clock(row['duration_s']):>9}  {shown['integrated_lufs']:>12}  {shown['loudness_range_lu']:>7}  "
+                   f"{shown['true_peak_dbtp']:>10}  {shown['max_momentary_lufs']:>10}  "
+                   f"{shown['max_short_term_lufs']:>10}  {row['file']}")
+
+
+_UNITS = {"integrated_lufs": "LUFS", "loudness_range_lu": "LU", "true_peak_dbtp": "dBTP", "max_momentary_lufs": "LUFS",
+          "max_short_term_lufs": "LUFS"}
 
 
 def _loudness_row(path: Path, measured: Loudness) -> dict[str, Any]:
-    """JSON has no infinities: silence (-inf LUFS) is null."""
-    def finite(value: float) -> float | None:
-        return round(value, 2) if math.isfinite(value) else None
     return {"file": str(path), "duration_s": round(measured.duration_s, 3),
-            "integrated_lufs": finite(measured.integrated_lufs), "loudness_range_lu": finite(measured.loudness_range_lu),
-            "true_peak_dbtp": finite(measured.true_peak_dbtp), "max_momentary_lufs": finite(measured.max_momentary_lufs),
-            "max_short_term_lufs": finite(measured.max_short_term_lufs)}
-
-
-def _figure(value: object, unit: str) -> str:
-    return f"{value:.1f} {unit}" if isinstance(value, float) else f"-inf {unit}"
+            **{key: json_figure(getattr(measured, key)) for key in _UNITS}}
 
 
 @cli.command()

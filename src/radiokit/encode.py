@@ -17,7 +17,7 @@ import numpy as np
 
 from radiokit.audio_io import ffmpeg_exe, log_command, widen_pipe
 from radiokit.bwf import BextInfo, BroadcastWaveWriter
-from radiokit.errors import BuildError
+from radiokit.errors import ArgumentError, BuildError
 
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
 _QUEUED_BLOCKS = 8  # pieces of up to _PIECE_FRAMES (some 12 s of audio) waiting per encoder at most
@@ -32,7 +32,7 @@ def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
     if fmt == "mp2":
         # MP2 is for playout systems, which expect broadcast rates rather than the MP3 bitrate.
         return ["-c:a", "libtwolame", "-b:a", "256k" if channels == 2 else "128k", "-f", "mp2"]
-    raise ValueError(f"ffmpeg does not encode {fmt} for radiokit")
+    raise ArgumentError(f"ffmpeg does not encode {fmt} for radiokit")
 
 
 class Encoder:
@@ -121,7 +121,6 @@ def encode_array(path: Path, fmt: str, frames: np.ndarray, sample_rate: int, bit
         encoder.write(frames)
 
 
-
 @dataclass(frozen=True)
 class Output:
     """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None.
@@ -143,64 +142,64 @@ class _Sink(Protocol):
 
 
 def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], sample_rate: int, channels: int,
-                   bitrate_kbps: int, take: Callable[[Output, str], bool] | None = None) -> dict[Path, str]:
+                   bitrate_kbps: int, restore: Callable[[Output, str], bool] | None = None) -> dict[Path, str]:
     """Stream the programme once into every output, each taking its own range of frames; returns the
     sha256 of the PCM each fingerprinted output was given.
 
     An output's encoder runs only while the stream passes its range, so a programme and all its
     segment files are written in one pass, with the encoders beside the caller on other cores.
 
-    With `take`, a fingerprinted output's PCM is held until its range ends, and encoded only if
-    `take(output, fingerprint)` does not put an earlier encode of the same PCM in its place (see _Held).
+    With `restore`, a fingerprinted output's PCM is buffered until its range ends, and encoded only if
+    `restore(output, fingerprint)` does not put an earlier encode of the same PCM in its place (see _Buffered).
     """
     fingerprints: dict[Path, str] = {}
     encoders: dict[Path, Encoder | BroadcastWaveWriter] = {}
-    held = _HeldOutputs(fingerprints, channels)
+    buffered = _BufferedOutputs(fingerprints, channels)
 
     def start(output: Output) -> _Sink:
-        if take and output.fingerprint and held.worth_holding():
-            return _Held(output, lambda: start_encoder(output), take, held)
+        if restore and output.fingerprint and buffered.worth_buffering():
+            return _Buffered(output, lambda: start_encoder(output), restore, buffered)
         return start_encoder(output)
 
     def start_encoder(output: Output) -> Encoder | BroadcastWaveWriter:
         encoders[output.path] = open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
-                                             output.bext, output.fingerprint and output.path not in held.hashing)
+                                             output.bext, output.fingerprint and output.path not in buffered.hashing)
         return encoders[output.path]
 
     try:
         _route(blocks, outputs, start)
     finally:
-        held.finish()
+        buffered.finish()
     fingerprints.update({path: encoder.fingerprint.hexdigest() for path, encoder in encoders.items()
                          if not isinstance(encoder, BroadcastWaveWriter) and encoder.fingerprint})
     return fingerprints
 
 
-# A held output's PCM is held up to this much (float32), after which it is encoded as it streams.
-_HELD_BYTES = 64 << 20
-_MISSES_BEFORE_STREAMING = 2  # held outputs in a row that had to be encoded after all: stop holding
-_HELD_ENCODES_AT_ONCE = 2  # encodes of held PCM running beside the stream
+# A buffered output's PCM is kept in memory up to this much (float32), after which it is encoded as it streams.
+_BUFFERED_BYTES = 64 << 20
+_MISSES_BEFORE_STREAMING = 2  # buffered outputs in a row that had to be encoded after all: stop buffering
+_BUFFERED_ENCODES_AT_ONCE = 2  # encodes of buffered PCM running beside the stream
 
 
-class _HeldOutputs:
-    """What the held outputs of one pass share: their fingerprints, and the encodes of those that missed."""
+class _BufferedOutputs:
+    """What the buffered outputs of one pass share: their fingerprints, and the encodes of those that missed."""
 
     def __init__(self, fingerprints: dict[Path, str], channels: int) -> None:
         self.fingerprints = fingerprints
-        self.limit_frames = _HELD_BYTES // (4 * channels)
-        self.hashing: set[Path] = set()  # held outputs, whose fingerprint they take themselves
+        self.limit_frames = _BUFFERED_BYTES // (4 * channels)
+        self.hashing: set[Path] = set()  # buffered outputs, whose fingerprint they take themselves
         self.misses_in_a_row = 0
         self.encoding: list[threading.Thread] = []
         self.failures: list[BaseException] = []
 
-    def worth_holding(self) -> bool:
+    def worth_buffering(self) -> bool:
         """After a few misses in a row the earlier build's encodes are not coming back (the audio has moved):
         the rest are encoded as they stream, side by side, rather than one by one after each ends."""
         return self.misses_in_a_row < _MISSES_BEFORE_STREAMING
 
     def encode_later(self, encode: Callable[[], None]) -> None:
-        """Encode held PCM on a thread beside the stream, a few at a time."""
-        while len(self.encoding) >= _HELD_ENCODES_AT_ONCE:
+        """Encode buffered PCM on a thread beside the stream, a few at a time."""
+        while len(self.encoding) >= _BUFFERED_ENCODES_AT_ONCE:
             self.encoding.pop(0).join()
 
         def run() -> None:
@@ -218,14 +217,14 @@ class _HeldOutputs:
             raise self.failures[0]
 
 
-class _Held:
-    """An output whose PCM is hashed and held until its range ends: then `take` may put an earlier build's
-    encode of the very same PCM in its place (the audio is the same to the bit: so is the encode), or it is
-    encoded from what was held. Past the limit, it is encoded as it streams, as any output is."""
+class _Buffered:
+    """An output whose PCM is hashed and buffered until its range ends: then `restore` may put an earlier
+    build's encode of the very same PCM in its place (the audio is the same to the bit: so is the encode), or it
+    is encoded from the buffer. Past the limit, it is encoded as it streams, as any output is."""
 
     def __init__(self, output: Output, start_encoder: Callable[[], Encoder | BroadcastWaveWriter],
-                 take: Callable[[Output, str], bool], shared: _HeldOutputs) -> None:
-        self.output, self.start_encoder, self.take, self.shared = output, start_encoder, take, shared
+                 restore: Callable[[Output, str], bool], shared: _BufferedOutputs) -> None:
+        self.output, self.start_encoder, self.restore, self.shared = output, start_encoder, restore, shared
         shared.hashing.add(output.path)
         self.digest = hashlib.sha256()
         self.blocks: list[np.ndarray] = []
@@ -242,9 +241,9 @@ class _Held:
         self.frames += len(block)
         if self.frames > self.shared.limit_frames:
             self.encoder = self.start_encoder()
-            self._write_held(self.encoder)
+            self._write_buffered(self.encoder)
 
-    def _write_held(self, encoder: Encoder | BroadcastWaveWriter) -> None:
+    def _write_buffered(self, encoder: Encoder | BroadcastWaveWriter) -> None:
         for block in self.blocks:
             encoder.write(block)
         self.blocks.clear()
@@ -257,14 +256,14 @@ class _Held:
             return
         if kind is not None:
             return
-        if self.take(self.output, self.digest.hexdigest()):
+        if self.restore(self.output, self.digest.hexdigest()):
             self.shared.misses_in_a_row = 0
             return
         self.shared.misses_in_a_row += 1
 
         def encode() -> None:
             with self.start_encoder() as encoder:
-                self._write_held(encoder)
+                self._write_buffered(encoder)
         self.shared.encode_later(encode)
 
 

@@ -27,10 +27,14 @@ class AudioInputError(InputError):
     """An audio file named by the script cannot be decoded."""
 
 
-class EngineError(RadiokitError):
-    """A speech engine failed."""
+class ArgumentError(RadiokitError, ValueError):
+    """A library function was called with a value it cannot take (a Python caller's mistake)."""
 
     exit_status = 2
+
+
+class EngineError(RadiokitError):
+    """A speech engine failed, or is not installed: not the producer's script, so not exit status 2."""
 
 
 class BuildError(RadiokitError):

@@ -1,13 +1,17 @@
-"""Streaming loudness, loudness range and true-peak meter per ITU-R BS.1770-5 and EBU Tech 3341/3342."""
+"""Streaming loudness, loudness range and true-peak meter per ITU-R BS.1770-5 and EBU Tech 3341/3342, and the
+measurement of whole files with it."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from radiokit.errors import ArgumentError, AudioInputError, InputError
 
 # Analogue prototypes of the K-weighting curve (BS.1770-5 Tables 1 and 2): B. De Man's fit, whose
 # bilinear transform gives the Recommendation's 48 kHz coefficients to 1e-15, so any rate can use it.
@@ -71,7 +75,7 @@ def _weighted_energy(sos: np.ndarray, frames: np.ndarray, state: np.ndarray) -> 
     (n, channels) continuing from `state`, in pieces no longer than the subnormal guard.
 
     In digital silence the filter state decays into subnormal numbers, on which the CPU is some ten
-    times slower (measured: a programme with gaps metered at a tenth of the speed). A Nyquist-rate
+    times slower (a programme with gaps would be metered at a fraction of the speed). A Nyquist-rate
     signal at -400 dBFS keeps the state normal and adds nothing measurable."""
     frames = np.asarray(frames, dtype=np.float64)
     energies = []
@@ -84,8 +88,7 @@ def _weighted_energy(sos: np.ndarray, frames: np.ndarray, state: np.ndarray) -> 
 
 def across_channels(combine: np.ufunc, frames: np.ndarray) -> np.ndarray:
     """`combine` (np.add, np.maximum) of the channels of frames (n, channels), frame by frame. numpy's own
-    reduction along a short last axis (`.sum(axis=1)`) runs a loop per frame, some twenty times slower:
-    1.4 ms for 96,000 stereo frames against 0.07 ms."""
+    reduction along a short last axis (`.sum(axis=1)`) runs a loop per frame, many times slower."""
     combined = np.array(frames[:, 0])
     for channel in range(1, frames.shape[1]):
         combine(combined, frames[:, channel], out=combined)
@@ -284,9 +287,9 @@ class LoudnessMeter:
 
     def __init__(self, sample_rate: int, channels: int, *, true_peak: bool = True, maxima: bool = True) -> None:
         if channels not in (1, 2):
-            raise ValueError(f"the loudness meter measures mono or stereo, not {channels} channels")
+            raise ArgumentError(f"the loudness meter measures mono or stereo, not {channels} channels")
         if sample_rate < 8000 or sample_rate % 10:
-            raise ValueError(f"unsupported sample rate {sample_rate} Hz: use a multiple of 10 Hz from 8000 up")
+            raise ArgumentError(f"unsupported sample rate {sample_rate} Hz: use a multiple of 10 Hz from 8000 up")
         self.sample_rate = sample_rate
         self.channels = channels
         # What a meter that only levels, or only checks a file's loudness and peak, can leave out (it reads nan):
@@ -312,7 +315,7 @@ class LoudnessMeter:
         """Add the next samples; any length, including 0."""
         block = np.asarray(block)
         if block.ndim != 2 or block.shape[1] != self.channels or not np.issubdtype(block.dtype, np.floating):
-            raise ValueError(
+            raise ArgumentError(
                 f"expected floating-point samples shaped (n, {self.channels}), got {block.dtype} {block.shape}"
             )
         start = 0
@@ -362,8 +365,8 @@ class LoudnessMeter:
             self._pending_frames = 0
 
     def _process(self, block: np.ndarray) -> None:
-        # The interpolator runs several times faster on channel-major rows, sosfilt on frame-major
-        # (n, channels) blocks filtered along axis 0 (measured: 3.6x faster than along rows).
+        # The interpolator runs fastest on channel-major rows, sosfilt on frame-major (n, channels) blocks
+        # filtered along axis 0.
         frames = np.asarray(block, dtype=np.float64)
         if self._true_peak:
             self._track_peak(np.ascontiguousarray(frames.T))
@@ -495,7 +498,45 @@ def measure(samples: np.ndarray, sample_rate: int, *, true_peak: bool = True, ma
     if samples.ndim == 1:
         samples = samples[:, np.newaxis]
     if samples.ndim != 2:
-        raise ValueError(f"expected samples shaped (n,) or (n, channels), got {samples.shape}")
+        raise ArgumentError(f"expected samples shaped (n,) or (n, channels), got {samples.shape}")
     meter = LoudnessMeter(sample_rate, samples.shape[1], true_peak=true_peak, maxima=maxima)
     meter.feed(samples)
+    return meter.result()
+
+
+def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Loudness:
+    """Measure a signal given as blocks shaped (n, channels), never whole in memory."""
+    meter = LoudnessMeter(sample_rate, channels)
+    for block in blocks:
+        meter.feed(block)
+    return meter.result()
+
+
+def measure_file(path: Path, sample_rate: int | None = None, channels: int | None = None) -> Loudness:
+    """Any audio file ffmpeg decodes, decoded to its end (AudioInputError if it cannot) and measured: at
+    `sample_rate` and `channels` where given, else at its own (mono or stereo; a rate the meter cannot
+    take, one whose 100 ms is not a whole number of samples, is measured resampled to 48 kHz)."""
+    from radiokit.audio_io import probe, read_ahead, stream_float
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if sample_rate is None or channels is None:
+        info = probe(path, str(path))
+        if info.channels > 2:
+            raise AudioInputError(f"{path}: {info.channels} channels: radiokit measures mono and stereo files; "
+                                  "downmix it first")
+        sample_rate = sample_rate or (info.sample_rate if info.sample_rate >= 8000 and info.sample_rate % 10 == 0
+                                      else 48000)
+        channels = channels or info.channels
+    return measure_stream(read_ahead(stream_float(path, sample_rate, channels)), sample_rate, channels)
+
+
+def measure_encoded(path: Path, sample_rate: int, channels: int, *, maxima: bool = True) -> Loudness:
+    """A file this build has just encoded, decoded in this process (audio_io.stream_encoded) and measured."""
+    from radiokit.audio_io import read_ahead, stream_encoded
+
+    meter = LoudnessMeter(sample_rate, channels, maxima=maxima)
+    for block in read_ahead(stream_encoded(path, sample_rate, channels)):
+        meter.feed(block)
     return meter.result()

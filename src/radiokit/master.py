@@ -8,17 +8,18 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
-from radiokit.audio_io import probe, read_ahead, read_wav, stream_encoded, stream_float
-from radiokit.encode import Output, encode_outputs, open_encoder
-from radiokit.errors import AudioInputError, BuildError, InputError
+from radiokit.audio_io import read_wav
+from radiokit.encode import Output, encode_outputs
+from radiokit.errors import BuildError
 from radiokit.limiter import TruePeakLimiter
-from radiokit.loudness import BlockLoudness, Loudness, LoudnessMeter, RangeEnergies, energy_profile, profile_frames, sub_block_frames
+from radiokit.loudness import BlockLoudness, Loudness, energy_profile, measure_encoded, profile_frames, sub_block_frames
 from radiokit.script import LoudnessTarget
-from radiokit.timeline import Placed, duration_frames, equal_power_fade_in, excerpt_spans, read_span, stream
+from radiokit.timeline import Placed, duration_frames, stream
+from radiokit.trial import codec_shift_lu
 
 # Every delivered programme must measure within this of the target after encoding. Stations allow
 # 0.2 LU; 0.15 leaves room for another meter's reading (ffmpeg rounds to 0.1) to agree.
@@ -28,26 +29,9 @@ MAX_ATTEMPTS = 4  # encodes of the programme, per format
 # if a file still overshoots, the next attempt lowers it by the overshoot plus a step.
 CODEC_MARGIN_DB = 0.5
 CODEC_MARGIN_STEP_DB = 0.1
-# Before the first encode, a trial encode of excerpts predicts how far the codec moves the loudness
-# (its low-pass removes what K-weighting counts above it: 0.4 LU on bright speech, 1.8 on white noise), so
-# that the programme is usually encoded once: 2 s every 30 s, but at least 8 excerpts (on a short
-# programme, closer together) and at most 100 (on a long one, further apart).
-TRIAL_EXCERPT_S = 2.0
-TRIAL_SPACING_S = 30.0
-TRIAL_MIN_EXCERPTS = 8
-TRIAL_MAX_EXCERPTS = 100
 # An earlier build's gain is kept when it still brings the programme this close to the target: the
 # segment files it made are then the same to the bit, and an edit re-encodes only what it changed.
-HOLD_LU = 0.02
-_TRIAL_FADE_S = 0.01  # the reel's joins are faded, so that the codec spends nothing on clicks
-_TRIAL_PAUSE_S = 0.1
-
-
-def measure_stream(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> Loudness:
-    meter = LoudnessMeter(sample_rate, channels)
-    for block in blocks:
-        meter.feed(block)
-    return meter.result()
+KEEP_GAIN_LU = 0.02
 
 
 def measure_rendered(placed: Sequence[Placed], sample_rate: int) -> BlockLoudness:
@@ -95,94 +79,8 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
         yield tail.astype(np.float32)
 
 
-def measure_file(path: Path, sample_rate: int, channels: int) -> Loudness:
-    """Decode any file with ffmpeg, to its end (AudioInputError if it cannot), and measure it."""
-    return measure_stream(read_ahead(stream_float(path, sample_rate, channels)), sample_rate, channels)
-
-
-def measure_encoded(path: Path, sample_rate: int, channels: int, *, maxima: bool = True) -> Loudness:
-    """Decode a file this build has just encoded, in this process, and measure it."""
-    meter = LoudnessMeter(sample_rate, channels, maxima=maxima)
-    for block in read_ahead(stream_encoded(path, sample_rate, channels)):
-        meter.feed(block)
-    return meter.result()
-
-
-def codec_shift_lu(placed: Sequence[Placed], rendered: BlockLoudness, fmt: str, gain_db: float, sample_rate: int,
-                   channels: int, bitrate_kbps: int, scratch: Path) -> float:
-    """How far encoding to `fmt` will move the programme's integrated loudness, in LU, predicted before
-    the programme is encoded: reels of excerpts (see TRIAL_*) with the programme gain are encoded next to
-    `scratch` and decoded; each excerpt's change in K-weighted energy is applied to the 100 ms blocks
-    of the `rendered` measurement nearest to it, which are then gated afresh (a codec that takes more
-    from a bright jingle than from quiet speech also moves the gate). 0 for Broadcast Wave and silence."""
-    total = duration_frames(placed)
-    if fmt == "wav" or total == 0:
-        return 0.0
-    fade_frames = round(_TRIAL_FADE_S * sample_rate)
-    spacing = max(-(-total // TRIAL_MAX_EXCERPTS), min(round(TRIAL_SPACING_S * sample_rate),
-                                                     total // TRIAL_MIN_EXCERPTS), 1)
-    spans = [(start, frames) for start, frames in excerpt_spans(placed, round(TRIAL_EXCERPT_S * sample_rate), spacing)
-             if frames > 4 * fade_frames]
-    if not spans:
-        return 0.0
-    # Two reels, each encoded and measured on a thread of its own (ffmpeg and the filters release the GIL).
-    reels = [spans[: (len(spans) + 1) // 2], spans[(len(spans) + 1) // 2 :]]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        ratios = np.concatenate(list(pool.map(
-            lambda numbered: _excerpt_ratios(placed, numbered[1], fmt, gain_db, sample_rate, channels, bitrate_kbps,
-                                             scratch.with_name(f".{numbered[0]}{scratch.name}")),
-            enumerate(reel for reel in reels if reel))))
-    # Each 100 ms block of the programme takes the ratio of the excerpt nearest to it.
-    centres = np.array([start + frames // 2 for start, frames in spans])
-    nearest = np.searchsorted((centres[1:] + centres[:-1]) / 2, rendered.sub_block_centres())
-    before, after = rendered.integrated_lufs, rendered.integrated_lufs_scaled(ratios[nearest])
-    return after - before if np.isfinite(before) and np.isfinite(after) else 0.0
-
-
-def _excerpt_ratios(placed: Sequence[Placed], spans: Sequence[tuple[int, int]], fmt: str, gain_db: float,
-                    sample_rate: int, channels: int, bitrate_kbps: int, scratch: Path) -> np.ndarray:
-    """Each excerpt's K-weighted energy after encoding a reel of them to `scratch` (then deleted) and
-    decoding it, over its energy before; 1 for an excerpt with none."""
-    fade = equal_power_fade_in(round(_TRIAL_FADE_S * sample_rate))
-    pause = np.zeros((round(_TRIAL_PAUSE_S * sample_rate), channels), dtype=np.float32)
-    offsets = np.cumsum([0] + [frames + len(pause) for _, frames in spans])
-    # Compared away from the faded edges, where the codec meets a click the programme never has.
-    inside = [(offset + 2 * len(fade), offset + frames - 2 * len(fade)) for offset, (_, frames) in zip(offsets, spans)]
-    original = RangeEnergies(sample_rate, channels, inside)
-    gain = np.float32(10 ** (gain_db / 20))
-    try:
-        with open_encoder(scratch, fmt, sample_rate, channels, bitrate_kbps) as encoder:
-            for start, frames in spans:
-                excerpt = read_span(placed, start, frames) * gain
-                excerpt[: len(fade)] *= fade
-                excerpt[-len(fade) :] *= fade[::-1]
-                for block in (excerpt, pause):
-                    original.feed(block)
-                    encoder.write(block)
-        encoded = RangeEnergies(sample_rate, channels, inside)
-        for block in stream_encoded(scratch, sample_rate, channels):
-            encoded.feed(block)
-    finally:
-        scratch.unlink(missing_ok=True)
-    heard = original.energies > 0.0
-    return np.where(heard, encoded.energies / np.where(heard, original.energies, 1.0), 1.0)
-
-
-def measure_audio(path: Path) -> Loudness:
-    """Any audio file, measured at its own rate and channel count (mono or stereo)."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    info = probe(path, str(path))
-    if info.channels > 2:
-        raise AudioInputError(f"{path}: {info.channels} channels: radiokit measures mono and stereo files; "
-                              "downmix it first")
-    # The meter needs 100 ms to be a whole number of samples; other rates are measured resampled.
-    rate = info.sample_rate if info.sample_rate >= 8000 and info.sample_rate % 10 == 0 else 48000
-    return measure_file(path, rate, info.channels)
-
-
 @dataclass(frozen=True)
-class Held:
+class KeptGain:
     """What an earlier build of the same programme settled on, for the next build to keep if it can."""
 
     gain_db: float
@@ -190,10 +88,11 @@ class Held:
     codec_shift_lu: float  # what its encoded programme measured, less its rendered loudness and gain
 
 
-class Encodes(Protocol):
-    """Encoded files kept by the PCM they encode (its sha256, see encode.encode_outputs)."""
+class EncodeStore(Protocol):
+    """Encoded files kept by the PCM they encode (its sha256, see encode.encode_outputs): what `deliver`
+    needs of a cache, stated here and provided by reuse.KeptEncodes."""
 
-    def take(self, output: Output, fingerprint: str) -> Loudness | None:
+    def restore(self, output: Output, fingerprint: str) -> Loudness | None:
         """Put a kept encode of this PCM at `output.path` and return its figures; None if none is kept."""
 
     def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
@@ -210,31 +109,32 @@ class Delivered:
     limited_s: float  # how long the limiter was turning the programme down
     max_limiting_db: float
     measured: dict[Path, Loudness]
-    held: Held  # for the next build
-    reused: int = 0  # segment files taken from an earlier build
+    kept_gain: KeptGain  # for the next build
+    reused: int = 0  # segment files restored from an earlier build's encodes
 
 
 def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output, segments: Sequence[Output],
             target: LoudnessTarget, sample_rate: int, channels: int, bitrate_kbps: int, *,
-            held: Held | None = None, encodes: Encodes | None = None, workers: Executor | None = None) -> Delivered:
+            kept_gain: KeptGain | None = None, encodes: EncodeStore | None = None,
+            workers: Executor | None = None) -> Delivered:
     """Master and encode one format; measure what was encoded; correct and encode again until it meets the target.
 
-    Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (0.4 LU
-    on bright speech, 1.8 LU on white noise), and its reconstruction filter can raise true peaks. So the gain
+    Codecs move both figures: an MP3's low-pass takes away what K-weighting counts above it (more from bright
+    material than from speech; docs/mastering.md), and its reconstruction filter can raise true peaks. So the gain
     from the `rendered` measurement is corrected by a trial encode (`codec_shift_lu`), the limiter
     starts with a margin under the ceiling, and only the figures of the decoded files count. The
     programme and its segment files are encoded in one pass (each encoder on its own core), and
     measured side by side (in `workers`, if given).
 
-    An earlier build's `held` gain is kept, without a trial, where its codec shift puts the programme within
-    HOLD_LU of the target; the segment files whose PCM is then the same to the bit are taken from
+    An earlier build's `kept_gain` is kept, without a trial, where its codec shift puts the programme within
+    KEEP_GAIN_LU of the target; the segment files whose PCM is then the same to the bit are restored from
     `encodes` rather than encoded, and those encoded are kept there.
     """
-    if held is not None and abs(rendered.integrated_lufs + held.gain_db + held.codec_shift_lu
-                                - target.integrated_lufs) <= HOLD_LU:
-        gain_db, ceiling, holding = held.gain_db, held.ceiling_dbtp, True
+    if kept_gain is not None and abs(rendered.integrated_lufs + kept_gain.gain_db + kept_gain.codec_shift_lu
+                                     - target.integrated_lufs) <= KEEP_GAIN_LU:
+        gain_db, ceiling, keeping_gain = kept_gain.gain_db, kept_gain.ceiling_dbtp, True
     else:
-        holding = False
+        keeping_gain = False
         ceiling = target.true_peak_dbtp - CODEC_MARGIN_DB
         gain_db = programme_gain_db(rendered.integrated_lufs, target.integrated_lufs)
         scratch = programme.path.with_name(f".trial-{programme.path.name}")
@@ -242,21 +142,21 @@ def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output
                                   scratch)
     marked = [dataclasses.replace(output, fingerprint=encodes is not None and output.fmt != "wav")
               for output in segments]
-    taken: dict[Path, Loudness] = {}  # segment files put in place from `encodes`, by the first pass only
+    restored: dict[Path, Loudness] = {}  # segment files put in place from `encodes`, by the first pass only
 
-    def take(output: Output, fingerprint: str) -> bool:
-        found = encodes.take(output, fingerprint) if encodes else None
+    def restore(output: Output, fingerprint: str) -> bool:
+        found = encodes.restore(output, fingerprint) if encodes else None
         if found is not None:
-            taken[output.path] = found
+            restored[output.path] = found
         return found is not None
     tried: list[tuple[float, float]] = []  # (gain_db, measured LUFS) of each programme encode
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        taken.clear()
+        restored.clear()
         limiter = TruePeakLimiter(sample_rate, channels, ceiling)
         prints = encode_outputs(mastered(placed, channels, gain_db, limiter), [programme, *marked], sample_rate,
-                                channels, bitrate_kbps, take if encodes and holding and attempt == 1 else None)
-        fresh = [output for output in marked if output.path not in taken]
-        measured = {**measure_outputs(programme, fresh, sample_rate, channels, workers), **taken}
+                                channels, bitrate_kbps, restore if encodes and keeping_gain and attempt == 1 else None)
+        fresh = [output for output in marked if output.path not in restored]
+        measured = {**measure_outputs(programme, fresh, sample_rate, channels, workers), **restored}
         lufs = measured[programme.path].integrated_lufs
         if not np.isfinite(lufs):
             raise BuildError(f"{programme.path.name} is silent after encoding: check that the segments have audio")
@@ -268,7 +168,7 @@ def deliver(placed: Sequence[Placed], rendered: BlockLoudness, programme: Output
                         encodes.keep(output, prints[output.path], measured[output.path])
             shift = lufs - rendered.integrated_lufs - gain_db
             return Delivered(gain_db, ceiling, attempt, limiter.attenuated_frames / sample_rate,
-                             limiter.max_attenuation_db, measured, Held(gain_db, ceiling, shift), len(taken))
+                             limiter.max_attenuation_db, measured, KeptGain(gain_db, ceiling, shift), len(restored))
         if abs(target.integrated_lufs - lufs) > LOUDNESS_TOLERANCE_LU:
             tried.append((gain_db, lufs))
             gain_db = _next_gain(tried, target.integrated_lufs)

@@ -11,8 +11,10 @@ from html import escape
 from pathlib import Path
 from typing import Sequence
 
-from radiokit.package import LANGUAGE_NAMES, LanguageEntry, clock, segment_label
-from radiokit.script import Script
+from radiokit.display import clock
+from radiokit.manifest import LanguageEntry
+from radiokit.script import LANGUAGE_NAMES, Script
+from radiokit.transcript import segment_label
 
 KIND_COLOURS = {"speech": "#3b6ea5", "music": "#c28a2c", "clip": "#6a9a4b", "silence": "#bbbbbb"}
 

@@ -1,21 +1,25 @@
 """`radiokit schema`: the script format as JSON Schema (draft 2020-12), for editors that complete and check YAML.
 
-The schema follows what `script.py` accepts (its key lists, choices and ranges are imported where they
-are named there); `script.py` remains the judge: it also checks what a schema cannot, such as files,
-speakers, translations and duplicate ids.
+The schema is made from the parser's own key lists, patterns, choices and ranges (script.py), so the two
+cannot drift apart; `script.py` remains the judge: it also checks what a schema cannot, such as files,
+speakers, translations and duplicate ids. Only the descriptions are written here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from radiokit.script import ENGINES, FORMATS, LANGUAGES, PROFILES
+from radiokit.script import (BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, DELIVERY_KEYS, ENGINES, FORMAT, FORMATS,
+                             ID3_VERSIONS,
+                             ID_PATTERN, KINDS, LANGUAGES, PROFILE_KEYS, PROFILES, PROGRAMME_KEYS, PROGRAMME_REQUIRED,
+                             RANGES, SAMPLE_RATES, SEGMENT_KEYS, TIME_PATTERN, TOP_KEYS, TOP_REQUIRED, TRIM_KEYS,
+                             VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
 
 SCHEMA_ID = "https://radiokit.invalid/schema/episode-1.json"
 
 _TIME = {"description": "Seconds (1.5) or a time such as \"1:20\" or \"0:03.5\"",
          "anyOf": [{"type": "number", "minimum": 0},
-                   {"type": "string", "pattern": r"^(?:\d+:)?\d{1,2}:\d{1,2}(?:\.\d+)?$"}]}
+                   {"type": "string", "pattern": TIME_PATTERN}]}
 _FILE = {"type": "string", "minLength": 1, "description": "A file beside the script (relative path)"}
 
 
@@ -29,61 +33,67 @@ def _text(description: str) -> dict[str, Any]:
             "anyOf": [{"type": "string"}, _per_language({"type": "string"}, "per language")]}
 
 
-def _object(properties: dict[str, Any], description: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+def _object(properties: dict[str, Any], keys: tuple[str, ...], description: str,
+            required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object of exactly the parser's `keys`, in its order, each described in `properties`."""
     return {"description": description, "type": "object", "additionalProperties": False,
-            "properties": properties, **({"required": list(required)} if required else {})}
+            "properties": {key: properties[key] for key in keys}, **({"required": list(required)} if required else {})}
 
 
 def _number(low: float, high: float, description: str) -> dict[str, Any]:
     return {"type": "number", "minimum": low, "maximum": high, "description": description}
 
 
+def _ranged(key: str, description: str) -> dict[str, Any]:
+    return _number(*RANGES[key], description)
+
+
 def script_schema() -> dict[str, Any]:
-    voice = _object({
+    voice_keys = {
         "engine": {"enum": list(ENGINES), "description": "espeak (offline, default) or gtts (online, Russian only)"},
         "voice": {"type": "string", "description": "espeak-ng voice for the language, with a variant: ru, ru+m3"},
         "rate": _number(80, 450, "Words per minute (espeak)"),
         "pitch": _number(0, 100, "espeak pitch, 50 is the voice's own"),
         "volume": _number(0, 200, "espeak volume, 100 is normal"),
-    }, "How one speaker sounds in one language")
-    line = _object({"speaker": {"type": "string"}, "text": {"type": "string", "minLength": 1},
-                    "take": _FILE}, "A voice-over line: a speaker reading text, or a recorded take")
+    }
+    voice = _object(voice_keys, tuple(voice_keys), "How one speaker sounds in one language")
+    line = _object({"speaker": {"type": "string"}, "text": {"type": "string", "minLength": 1}, "take": _FILE},
+                   VOICEOVER_LINE_KEYS, "A voice-over line: a speaker reading text, or a recorded take")
     segment = _object({
-        "id": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+        "id": {"type": "string", "pattern": ID_PATTERN,
                "description": "Unique; lower-case letters, digits and '-'; used in file names"},
         "title": _text("Chapter title (default: the id)"),
         "speaker": {"type": "string", "description": "A speaker from `voices` (with `text`)"},
         "text": _per_language({"type": "string", "minLength": 1}, "What the speaker says, per language"),
         "take": _per_language(_FILE, "A recorded reading that replaces synthesis in that language"),
         "music": _FILE | {"description": "A music file"},
-        "level_db": _number(-40, 20, "Music or clip loudness relative to the programme (dB)"),
+        "level_db": _ranged("level_db", "Music or clip loudness relative to the programme (dB)"),
         "clip": _FILE | {"description": "A recorded interview"},
         "clip_language": {"enum": list(LANGUAGES), "description": "The language spoken in the clip"},
-        "trim": _object({"start": _TIME, "end": _TIME}, "The part of the clip to play"),
-        "voiceover": {"description": "Translation over the clip, per language, with its lead and duck",
-                      "type": "object", "additionalProperties": False,
-                      "properties": {**{language: line for language in LANGUAGES},
-                                     "lead": _TIME, "under_db": _number(-60, 0, "The original under the voice (dB)")}},
+        "trim": _object({"start": _TIME, "end": _TIME}, TRIM_KEYS, "The part of the clip to play"),
+        "voiceover": _object({**{language: line for language in LANGUAGES}, "lead": _TIME,
+                              "under_db": _ranged("under_db", "The original under the voice (dB)")},
+                             VOICEOVER_KEYS, "Translation over the clip, per language, with its lead and duck"),
         "silence": _TIME,
-        "bed": _object({"music": _FILE, "under_db": _number(-60, 0, "The music under the voice (dB)"),
+        "bed": _object({"music": _FILE, "under_db": _ranged("under_db", "The music under the voice (dB)"),
                         "preroll": _TIME, "postroll": _TIME, "fade_out": _TIME},
-                       "Music under the voice", required=("music",)),
+                       BED_KEYS, "Music under the voice", required=("music",)),
         "gap": _TIME, "fade_in": _TIME, "fade_out": _TIME,
         "crossfade": _TIME | {"description": "Overlap with the previous segment (seconds)"},
         "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1,
                       "description": "Play this segment only in these versions"},
-    }, "One segment: exactly one of text (with speaker), music, clip, silence", required=("id",))
-    segment["oneOf"] = [{"required": [kind]} for kind in ("text", "music", "clip", "silence")]
+    }, SEGMENT_KEYS, f"One segment: exactly one of {', '.join(KINDS)}", required=("id",))
+    segment["oneOf"] = [{"required": [kind]} for kind in KINDS]
     profile = {"description": "Loudness target", "anyOf": [
         {"enum": list(PROFILES)},
-        _object({"integrated_lufs": _number(-40, -5, "LUFS"), "true_peak_dbtp": _number(-12, 0, "dBTP")},
-                "A custom target", required=("integrated_lufs", "true_peak_dbtp"))]}
+        _object({"integrated_lufs": _ranged("integrated_lufs", "LUFS"), "true_peak_dbtp": _ranged("true_peak_dbtp", "dBTP")},
+                PROFILE_KEYS, "A custom target", required=PROFILE_KEYS)]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "radiokit episode script (format radiokit/1)",
+        "title": f"radiokit episode script (format {FORMAT})",
         **_object({
-            "format": {"const": "radiokit/1", "description": "Format version"},
+            "format": {"const": FORMAT, "description": "Format version"},
             "programme": _object({
                 "series": {"type": "string", "description": "Series name (ID3 TALB)"},
                 "title": _text("Programme title (ID3 TIT2)"),
@@ -94,28 +104,28 @@ def script_schema() -> dict[str, Any]:
                 "copyright": {"type": "string", "description": "ID3 TCOP"},
                 "description": _text("ID3 COMM"),
                 "artwork": _FILE | {"description": "Cover image, JPEG or PNG (ID3 APIC)"},
-                "slug": {"type": "string", "description": "File name stem of the package"},
+                "slug": {"type": "string", "pattern": ID_PATTERN, "description": "File name stem of the package"},
                 "funder": _text("Who funded the programme (ID3 TXXX:FUNDER)"),
-            }, "The programme's metadata", required=("series", "title")),
+            }, PROGRAMME_KEYS, "The programme's metadata", required=PROGRAMME_REQUIRED),
             "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1, "uniqueItems": True,
                           "description": "The versions to build, in this order"},
             "delivery": _object({
                 "profile": profile,
                 "formats": {"type": "array", "items": {"enum": list(FORMATS)}, "contains": {"const": "mp3"},
                             "description": "mp3 (required), mp2, wav"},
-                "bitrate_kbps": {"enum": [64, 96, 112, 128, 160, 192, 224, 256, 320]},
-                "sample_rate": {"enum": [44100, 48000]},
-                "channels": {"enum": [1, 2]},
+                "bitrate_kbps": {"enum": list(BITRATES_KBPS)},
+                "sample_rate": {"enum": list(SAMPLE_RATES)},
+                "channels": {"enum": list(CHANNEL_COUNTS)},
                 "gap": _TIME,
-                "id3_version": {"enum": ["2.3", "2.4", 2.3, 2.4]},
+                "id3_version": {"enum": [*ID3_VERSIONS, *(float(version) for version in ID3_VERSIONS)]},
                 "target_duration": _TIME,
                 "tolerance": _TIME,
-            }, "How the programmes are delivered (all optional)"),
+            }, DELIVERY_KEYS, "How the programmes are delivered (all optional)"),
             "voices": {"type": "object", "description": "Speakers, each with a voice per language",
                        "additionalProperties": _per_language(voice, "The speaker's voice per language")},
             "lexicon": _per_language({"type": "object", "additionalProperties": {"type": "string"}},
                                      "Whole-word respellings per language ('+' before a vowel marks stress)"),
             "segments": {"type": "array", "minItems": 1, "items": segment, "description": "The programme in order"},
-        }, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
-            required=("format", "programme", "languages", "segments")),
+        }, TOP_KEYS, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
+            required=TOP_REQUIRED),
     }

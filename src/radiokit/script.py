@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from radiokit import yamlsafe
 from radiokit.errors import ScriptError
@@ -17,17 +18,43 @@ from radiokit.yamlsafe import Map, Node, Scalar, Seq
 FORMAT = "radiokit/1"
 MAX_SCRIPT_BYTES = 1_000_000
 LANGUAGES = ("ru", "tg")
+LANGUAGE_NAMES = {"ru": "Russian", "tg": "Tajik"}
 ENGINES = ("espeak", "gtts")
 ENGINE_LANGUAGES = {"espeak": ("ru", "tg"), "gtts": ("ru",)}
 PROFILES = {"ebu-r128": (-23.0, -1.0), "podcast": (-16.0, -1.0), "atsc": (-24.0, -2.0)}
 FORMATS = ("mp3", "mp2", "wav")
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aif", ".aiff")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Patterns and ranges the parser checks, which the JSON Schema (schema.py) takes from here.
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+# m:ss(.s) or h:mm:ss(.s): minutes under an hour once hours are given, seconds under a minute.
+TIME_PATTERN = r"^(?:(\d{1,4}):([0-5]?\d)|(\d{1,2})):([0-5]?\d(?:\.\d+)?)$"
+BITRATES_KBPS = (64, 96, 112, 128, 160, 192, 224, 256, 320)
+SAMPLE_RATES = (44100, 48000)
+CHANNEL_COUNTS = (1, 2)
+ID3_VERSIONS = ("2.3", "2.4")
+RANGES = {"level_db": (-40.0, 20.0), "under_db": (-60.0, 0.0), "integrated_lufs": (-40.0, -5.0),
+          "true_peak_dbtp": (-12.0, 0.0)}
+TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "segments")
+TOP_REQUIRED = ("format", "programme", "languages", "segments")
+PROGRAMME_KEYS = ("series", "title", "episode", "date", "presenter", "publisher", "copyright", "description", "artwork",
+                  "slug", "funder")
+PROGRAMME_REQUIRED = ("series", "title")
+DELIVERY_KEYS = ("profile", "formats", "bitrate_kbps", "sample_rate", "channels", "gap", "id3_version",
+                 "target_duration", "tolerance")
+PROFILE_KEYS = ("integrated_lufs", "true_peak_dbtp")
+SEGMENT_KEYS = ("id", "title", "speaker", "text", "take", "music", "level_db", "clip", "clip_language", "trim",
+                "voiceover", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade", "languages")
+KINDS = {"text": "speech", "music": "music", "clip": "clip", "silence": "silence"}  # the key that makes each kind
+BED_KEYS = ("music", "under_db", "preroll", "postroll", "fade_out")
+TRIM_KEYS = ("start", "end")
+VOICEOVER_KEYS = (*LANGUAGES, "lead", "under_db")
+VOICEOVER_LINE_KEYS = ("speaker", "text", "take")
+_ID = re.compile(ID_PATTERN)
 # Control characters (among them all that str.splitlines splits on, and the escape that starts a
 # terminal's colour codes) and the Unicode line separators: shown escaped when a message quotes them.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
-_TIME = re.compile(r"^(?:(\d{1,4}):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+_TIME = re.compile(TIME_PATTERN)
 _ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]{1,40}))?$")  # variants have short names
 
 
@@ -139,8 +166,10 @@ class Script:
         return tuple(s for s in self.segments if language in s.languages)
 
 
-def load_script(path: Path, allow_outside: tuple[Path, ...] = ()) -> Script:
-    """Read and validate a script; raises ScriptError listing every problem found."""
+def load_script(path: str | os.PathLike[str], allow_outside: Sequence[str | os.PathLike[str]] = ()) -> Script:
+    """Read and validate a script (its episode.yaml); raises ScriptError listing every problem found, each as
+    `file:line: where: what`. Files it names are taken from its folder, and from `allow_outside`."""
+    path = Path(path)
     shown = str(path)
     try:
         # One byte past the bound is enough to refuse: a huge file (or /dev/zero) is never read whole.
@@ -162,7 +191,7 @@ def load_script(path: Path, allow_outside: tuple[Path, ...] = ()) -> Script:
         root = yamlsafe.load(text)
     except yamlsafe.YamlProblem as exc:
         raise ScriptError([f"{shown}:{exc.line}: {exc.message}"]) from None
-    parser = _Parser(shown, path.resolve().parent, tuple(p.resolve() for p in allow_outside))
+    parser = _Parser(shown, path.resolve().parent, tuple(Path(p).resolve() for p in allow_outside))
     script = parser.script(root, path)
     if parser.problems:
         raise ScriptError([f"{shown}:{line}: {msg}" for line, msg in sorted(parser.problems, key=lambda p: p[0])])
@@ -183,10 +212,8 @@ def parse_time(value: Any) -> float | None:
     if isinstance(value, str):
         match = _TIME.match(value.strip())
         if match:
-            hours, minutes, seconds = match.groups()
-            if int(minutes) >= 60 and hours is not None or float(seconds) >= 60:
-                return None
-            return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+            hours, minutes_past, minutes, seconds = match.groups()
+            return int(hours or 0) * 3600 + int(minutes_past or minutes) * 60 + float(seconds)
     return None
 
 
@@ -353,8 +380,7 @@ class _Parser:
 
     # ---- the script ------------------------------------------------------
     def script(self, root: Node, path: Path) -> Script | None:
-        top = self.map_of(root, "", ("format", "programme", "languages", "delivery", "voices", "lexicon", "segments"),
-                          required=("format", "programme", "languages", "segments"))
+        top = self.map_of(root, "", TOP_KEYS, required=TOP_REQUIRED)
         if top is None:
             return None
         fmt = self.get(top, "format")
@@ -391,9 +417,7 @@ class _Parser:
         if node is None:
             return Delivery()
         where = "delivery"
-        keys = ("profile", "formats", "bitrate_kbps", "sample_rate", "channels", "gap", "id3_version",
-                "target_duration", "tolerance")
-        found = self.map_of(node, where, keys)
+        found = self.map_of(node, where, DELIVERY_KEYS)
         if found is None:
             return Delivery()
         values: dict[str, Any] = {}
@@ -404,16 +428,16 @@ class _Parser:
             elif key == "formats":
                 values["formats"] = self.formats(value, here)
             elif key == "bitrate_kbps":
-                values["bitrate_kbps"] = self.integer(value, here, (64, 96, 112, 128, 160, 192, 224, 256, 320))
+                values["bitrate_kbps"] = self.integer(value, here, BITRATES_KBPS)
             elif key == "sample_rate":
-                values["sample_rate"] = self.integer(value, here, (44100, 48000))
+                values["sample_rate"] = self.integer(value, here, SAMPLE_RATES)
             elif key == "channels":
-                values["channels"] = self.integer(value, here, (1, 2))
+                values["channels"] = self.integer(value, here, CHANNEL_COUNTS)
             elif key == "gap":
                 values["gap_s"] = self.time(value, here)
             elif key == "id3_version":
                 version = value.value if isinstance(value, Scalar) else None
-                values["id3_version"] = self.choice(Scalar(str(version), value.line), here, ("2.3", "2.4"))
+                values["id3_version"] = self.choice(Scalar(str(version), value.line), here, ID3_VERSIONS)
             elif key == "target_duration":
                 values["target_duration_s"] = self.time(value, here, positive=True)
             elif key == "tolerance":
@@ -422,12 +446,11 @@ class _Parser:
 
     def profile(self, node: Node, where: str) -> LoudnessTarget | None:
         if isinstance(node, Map):
-            found = self.map_of(node, where, ("integrated_lufs", "true_peak_dbtp"),
-                                required=("integrated_lufs", "true_peak_dbtp"))
+            found = self.map_of(node, where, PROFILE_KEYS, required=PROFILE_KEYS)
             if found is None or len(found.entries) != 2:
                 return None
-            lufs = self.number(found.entries["integrated_lufs"][1], f"{where}.integrated_lufs", -40, -5)
-            peak = self.number(found.entries["true_peak_dbtp"][1], f"{where}.true_peak_dbtp", -12, 0)
+            lufs = self.number(found.entries["integrated_lufs"][1], f"{where}.integrated_lufs", *RANGES["integrated_lufs"])
+            peak = self.number(found.entries["true_peak_dbtp"][1], f"{where}.true_peak_dbtp", *RANGES["true_peak_dbtp"])
             if lufs is None or peak is None:
                 return None
             return LoudnessTarget("custom", lufs, peak)
@@ -522,9 +545,7 @@ class _Parser:
         if node is None:
             return None
         where = "programme"
-        found = self.map_of(node, where, ("series", "title", "episode", "date", "presenter", "publisher",
-                                          "copyright", "description", "artwork", "slug", "funder"),
-                            required=("series", "title"))
+        found = self.map_of(node, where, PROGRAMME_KEYS, required=PROGRAMME_REQUIRED)
         if found is None:
             return None
 
@@ -570,10 +591,6 @@ class _Parser:
         return None
 
     # ---- segments ----------------------------------------------------------
-    _SEGMENT_KEYS = ("id", "title", "speaker", "text", "take", "music", "level_db", "clip", "clip_language", "trim",
-                     "voiceover", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade", "languages")
-    _KINDS = {"text": "speech", "music": "music", "clip": "clip", "silence": "silence"}
-
     def segments(self, node: Node | None, languages: tuple[str, ...],
                  voices: Mapping[str, Mapping[str, Voice]]) -> tuple[Segment, ...]:
         if node is None:
@@ -609,16 +626,16 @@ class _Parser:
                                                       "give each segment its own id")
                 else:
                     seen[segment_id] = number
-        found = self.map_of(node, where, self._SEGMENT_KEYS, required=("id",))
+        found = self.map_of(node, where, SEGMENT_KEYS, required=("id",))
         if found is None:
             return None
         count_before = len(self.problems)
-        kinds = [key for key in self._KINDS if key in found.entries]
+        kinds = [key for key in KINDS if key in found.entries]
         if len(kinds) != 1:
             what = f"has {' and '.join(kinds)}" if kinds else "has none of text, music, clip, silence"
             self.problem(found.line, where, f"{what}: give exactly one kind (split it into two segments)")
             return None
-        kind = self._KINDS[kinds[0]]
+        kind = KINDS[kinds[0]]
         own_languages = languages
         languages_node = self.get(found, "languages")
         if languages_node is not None:
@@ -638,7 +655,7 @@ class _Parser:
             if key in ("gap", "fade_in", "fade_out", "crossfade"):
                 values[f"{key}_s"] = self.time(value, here)
             elif key == "level_db":
-                values["level_db"] = self.number(value, here, -40, 20)
+                values["level_db"] = self.number(value, here, *RANGES["level_db"])
         if kind == "speech":
             self.speech(found, where, own_languages, voices, values)
         elif kind == "music":
@@ -706,13 +723,13 @@ class _Parser:
                                           f"{language} or a take for {language}")
 
     def bed(self, node: Node, where: str) -> Bed | None:
-        found = self.map_of(node, where, ("music", "under_db", "preroll", "postroll", "fade_out"), required=("music",))
+        found = self.map_of(node, where, BED_KEYS, required=("music",))
         if found is None or "music" not in found.entries:
             return None
         music = self.file(self.value(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
         values: dict[str, Any] = {}
         if "under_db" in found.entries:
-            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", -60, 0)
+            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", *RANGES["under_db"])
         for key in ("preroll", "postroll", "fade_out"):
             if key in found.entries:
                 values[f"{key}_s"] = self.time(self.value(found, key), f"{where}.{key}")
@@ -727,7 +744,7 @@ class _Parser:
         values["clip_language"] = clip_language
         trim_node = self.get(found, "trim")
         if trim_node is not None:
-            trim = self.map_of(trim_node, f"{where}.trim", ("start", "end"))
+            trim = self.map_of(trim_node, f"{where}.trim", TRIM_KEYS)
             if trim is not None:
                 start = self.time(self.value(trim, "start"), f"{where}.trim.start") if "start" in trim.entries else 0.0
                 end = self.time(self.value(trim, "end"), f"{where}.trim.end") if "end" in trim.entries else None
@@ -740,7 +757,7 @@ class _Parser:
 
     def voiceover(self, node: Node, where: str, clip_language: str | None,
                   voices: Mapping[str, Mapping[str, Voice]]) -> VoiceOver | None:
-        found = self.map_of(node, where, (*LANGUAGES, "lead", "under_db"))
+        found = self.map_of(node, where, VOICEOVER_KEYS)
         if found is None:
             return None
         if clip_language is None:
@@ -749,7 +766,7 @@ class _Parser:
         if "lead" in found.entries:
             values["lead_s"] = self.time(self.value(found, "lead"), f"{where}.lead")
         if "under_db" in found.entries:
-            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", -60, 0)
+            values["under_db"] = self.number(self.value(found, "under_db"), f"{where}.under_db", *RANGES["under_db"])
         lines: dict[str, VoiceOverLine] = {}
         for language in LANGUAGES:
             line_node = self.get(found, language)
@@ -759,7 +776,7 @@ class _Parser:
             if language == clip_language:
                 self.problem(line_node.line, here, f"the clip is already in {language!r}: remove this voice-over")
                 continue
-            entry = self.map_of(line_node, here, ("speaker", "text", "take"))
+            entry = self.map_of(line_node, here, VOICEOVER_LINE_KEYS)
             if entry is None:
                 continue
             if "take" in entry.entries:

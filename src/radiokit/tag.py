@@ -15,8 +15,10 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TL
 from mutagen.id3._tags import save_frame
 from mutagen.id3._util import ID3SaveConfig
 
-from radiokit.package import LanguageEntry, artwork_mime, segment_label, transcript_text
+from radiokit.files import image_mime
+from radiokit.manifest import LanguageEntry
 from radiokit.script import Script
+from radiokit.transcript import segment_label, transcript_text
 
 ISO_639_2 = {"ru": "rus", "tg": "tgk"}
 MAX_CHAPTER_TITLE = 50  # characters
@@ -111,7 +113,7 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
     if tags.transcript:
         id3.add(USLT(encoding=enc, lang=lang, desc="", text=tags.transcript))
     if tags.artwork:
-        id3.add(APIC(encoding=enc, mime=artwork_mime(tags.artwork), type=PictureType.COVER_FRONT, desc="",
+        id3.add(APIC(encoding=enc, mime=image_mime(tags.artwork), type=PictureType.COVER_FRONT, desc="",
                      data=tags.artwork.read_bytes()))
     for description, value in tags.extra.items():
         id3.add(TXXX(encoding=enc, desc=description, text=value))

@@ -1,12 +1,25 @@
-"""The end of a build as people and scripts read it: a table per language, or the same as JSON."""
+"""What a build returns: where its package is, each language's figures and the notes; and the same as people
+and scripts read it, a table per language or JSON."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radiokit.package import LanguageEntry, clock
-from radiokit.pipeline import BuildReport
+from radiokit.display import clock
+from radiokit.manifest import LanguageEntry
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    slug: str
+    folder: Path  # the package folder
+    zip_path: Path
+    languages: tuple[LanguageEntry, ...]
+    notes: tuple[str, ...]  # what the producer should know: a shortened crossfade, the limiter at work
+    elapsed_s: float
+    slot_s: float | None = None  # delivery.target_duration
 
 
 def _files(report: BuildReport, entry: LanguageEntry) -> list[Path]:

@@ -1,0 +1,76 @@
+"""What one build keeps in the cache for the next: delivered language versions, encoded segment files by the
+PCM they encode, and each version's gain.
+
+An unchanged language version is never mastered or encoded again. Where a version changed, its gain is
+kept if it still meets the target (master.deliver), and then the segment files whose PCM is the same to
+the bit are restored rather than encoded: an edit re-encodes only what it changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Mapping
+
+from radiokit import __version__
+from radiokit.cache import AUDIO_REVISION, Cache, content_key, engine_versions
+from radiokit.encode import Output
+from radiokit.loudness import Loudness
+from radiokit.master import KeptGain
+
+
+class KeptEncodes:
+    """Encoded files in the cache, keyed by the sha256 of the PCM they encode and how it was encoded
+    (master.EncodeStore). Files are copied out and in: tagging rewrites the delivered ones in place."""
+
+    def __init__(self, store: Cache, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
+        self.store = store
+        self.settings = {"radiokit": __version__, "revision": AUDIO_REVISION, "engines": engine_versions(),
+                         "rate": sample_rate, "channels": channels, "bitrate": bitrate_kbps}
+
+    def _key(self, output: Output, fingerprint: str) -> str:
+        return content_key({**self.settings, "format": output.fmt, "pcm": fingerprint})
+
+    def restore(self, output: Output, fingerprint: str) -> Loudness | None:
+        hit = self.store.load("encodes", self._key(output, fingerprint))
+        if hit is None:
+            return None
+        entry, data = hit
+        shutil.copyfile(entry / "audio", output.path)
+        return Loudness(*data["measured"])
+
+    def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
+        self.store.store("encodes", self._key(output, fingerprint), {"audio": output.path},
+                         {"measured": dataclasses.astuple(measured)})
+
+
+def load_gain(store: Cache, key: str) -> KeptGain | None:
+    hit = store.load("gains", key)
+    return KeptGain(**hit[1]) if hit else None
+
+
+def keep_gain(store: Cache, key: str, kept: KeptGain) -> None:
+    store.store("gains", key, {}, dataclasses.asdict(kept))
+
+
+def keep_version(store: Cache, key: str, folder: Path, measured: Mapping[Path, Loudness], gain_db: float,
+                 notes: list[str]) -> None:
+    """Keep a version's untagged files (under `folder`) and their figures; tags are written fresh on every build."""
+    names = {path.relative_to(folder).as_posix().replace("/", "__"): path for path in measured}
+    figures = {name: dataclasses.astuple(measured[path]) for name, path in names.items()}
+    store.store("versions", key, names, {"measured": figures, "gain_db": gain_db, "notes": notes})
+
+
+def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Loudness], float, list[str]] | None:
+    """A kept version's files copied under `folder`, with their figures, its gain and its notes; None if not kept."""
+    hit = store.load("versions", key)
+    if hit is None:
+        return None
+    entry, data = hit
+    measured = {}
+    for name, figures in data["measured"].items():
+        path = folder / name.replace("__", "/")
+        shutil.copyfile(entry / name, path)
+        measured[path] = Loudness(*figures)
+    return measured, data["gain_db"], data["notes"]
