@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from radiokit import encode as encode_module
-from radiokit import master, pipeline
+from radiokit import master, render, tag, versions
 from radiokit.progress import Silent
 from radiokit.script import load_script
 
@@ -38,7 +38,8 @@ def main(path: str) -> None:
     script = load_script(Path(path))
     work = Path(tempfile.mkdtemp())
     (work / "package").mkdir()
-    version = pipeline._render_versions(script, work, None, 2, Silent())[0]
+    rendered = render.render_segments(script, work, None, 2, Silent())
+    version = versions.lay_out(script, script.languages[0], rendered, None)
     lap("probe and render (2 worker processes)")
     encode, measure_outputs = master.encode_outputs, master.measure_outputs
     measure_rendered, codec_shift_lu = master.measure_rendered, master.codec_shift_lu
@@ -64,8 +65,8 @@ def main(path: str) -> None:
 
     master.encode_outputs, master.measure_outputs = timed_encode, timed_measure  # type: ignore[assignment]
     master.measure_rendered, master.codec_shift_lu = timed_pcm, timed_trial  # type: ignore[assignment]
-    with pipeline._measuring_workers(2) as workers:
-        pipeline._deliver_version(script, version, work / "package", None, workers, Silent())
+    [entry], _ = versions.master_versions(script, [version], work / "package", None, 2, Silent())
+    tag.tag_language(script, entry.language, work / "package", entry)
     lap("tag")
 
 
