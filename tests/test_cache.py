@@ -13,6 +13,7 @@ import pytest
 
 from conftest import make_episode
 from media import decode
+from radiokit import cache as cache_module
 from radiokit.cache import Cache
 from test_cli import radiokit
 
@@ -116,7 +117,7 @@ def test_a_linked_entry_shares_the_file_and_a_copied_one_does_not(tmp_path: Path
     copied = tmp_path / "cache" / "versions" / "copied" / "audio.wav"
     assert not copied.samefile(source) and copied.read_bytes() == source.read_bytes()
     source.unlink()  # the build's work folder goes; the entry stays whole
-    assert store.load("segments", "linked") is not None
+    assert store.load("segments", "linked", lambda entry, data: entry) is not None
 
 
 def test_a_rebuild_from_the_cache_does_not_load_the_filters(cached: tuple[Path, list[str]]) -> None:
@@ -130,3 +131,56 @@ def test_a_rebuild_from_the_cache_does_not_load_the_filters(cached: tuple[Path, 
     done = subprocess.run([sys.executable, "-c", program], cwd=folder, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_entry_of_the_wrong_shape_is_a_miss(cached: tuple[Path, list[str]]) -> None:
+    """Valid JSON of the wrong shape, with its checksum made to match, is damage: rebuilt, reported in
+    --verbose, never a traceback in every later build."""
+    folder, _ = cached
+    script = (folder / "episode.yaml").read_text(encoding="utf-8")
+    line = next(line for line in ("Добрый вечер. Президент России посетил Душанбе.",
+                                  "Добрый вечер. Президент России прилетел в Душанбе.") if line in script)
+    for description in (folder / "cache" / "segments").glob("*/entry.json"):
+        stored = json.loads(description.read_text(encoding="utf-8"))
+        if stored["data"]["text"] == line:
+            break
+    else:
+        raise AssertionError("no entry for the line")
+    stored["data"]["frames"] = "many"
+    stored["sha256"] = cache_module._data_digest(stored["files"], stored["data"])
+    description.write_text(json.dumps(stored), encoding="utf-8")
+    log = build(folder)
+    assert speech(log) == [line]
+    assert any(line.startswith("radiokit.cache: cache entry segments/") and "damaged" in line for line in log)
+    assert build(folder) == []
+
+
+def test_a_flipped_figure_is_caught_by_its_checksum(cached: tuple[Path, list[str]]) -> None:
+    """A cached version's loudness changed by one bit would ship a manifest its own verify rejects: the
+    entry's checksum covers its figures, so the version is mastered again and the package verifies."""
+    folder, _ = cached
+    changed = 0
+    for description in (folder / "cache" / "versions").glob("*/entry.json"):
+        text = description.read_text(encoding="utf-8")
+        figure = text.index('"measured": {') + len('"measured": {')
+        at = text.index("[-2", figure) + 2  # the first figure: a loudness of -2x LUFS
+        description.write_text(text[:at] + ("1" if text[at] != "1" else "0") + text[at + 1:], encoding="utf-8")
+        changed += 1
+    assert changed >= 2  # both languages (and any earlier edit's version)
+    log = build(folder)
+    assert any(path.endswith(f"{SLUG}-ru.mp3") for path in encoded(log))
+    done = radiokit("verify", f"out/{SLUG}.zip", cwd=folder)
+    assert done.returncode == 0, done.stdout
+
+
+def test_a_warm_cache_builds_an_episode_that_differs_only_in_its_slug(cached: tuple[Path, list[str]]) -> None:
+    folder, _ = cached
+    script = folder / "episode.yaml"
+    original = script.read_text(encoding="utf-8")
+    script.write_text(original.replace("programme:\n", "programme:\n  slug: another-slug\n", 1), encoding="utf-8")
+    try:
+        build(folder)
+        done = radiokit("verify", "out/another-slug.zip", cwd=folder)
+        assert done.returncode == 0, done.stdout
+    finally:
+        script.write_text(original, encoding="utf-8")

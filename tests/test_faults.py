@@ -1,4 +1,5 @@
-"""Faults: a build killed at any moment (SIGKILL) leaves the previous package whole; builds at once."""
+"""Faults: a build killed at any moment (SIGKILL) or told to stop (SIGTERM) leaves the previous package whole;
+builds at once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -81,4 +83,36 @@ def test_two_builds_at_once_both_succeed_and_leave_one_whole_package(first_packa
         build.communicate(timeout=300)
     assert [b.returncode for b in builds] == [0, 0]
     package_is_whole(folder / "out")
+    assert sorted(p.name for p in (folder / "out").iterdir()) == [SLUG, f"{SLUG}.zip"]
+
+
+@pytest.mark.parametrize("moment", [0.1, 0.5, 0.85])
+def test_sigterm_stops_workers_and_leaves_nothing(first_package: tuple[Path, int], moment: float) -> None:
+    """SIGTERM to the build alone (as a service manager sends it): it stops its workers and encoders, removes
+    its staging folder, leaves the previous package, and exits 143 with one line."""
+    folder, steps = first_package
+    before = package_is_whole(folder / "out")
+    script = folder / "episode.yaml"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("Добрый вечер.", f"Добрый вечер, {moment} минуты."), encoding="utf-8")
+    build = start_build(folder, cache=f"cache-term-{moment}")
+    assert build.stderr is not None
+    for _ in range(max(1, round(moment * steps))):
+        if not build.stderr.readline():
+            pytest.fail("the build ended before the moment it was to be stopped at")
+    os.kill(build.pid, signal.SIGTERM)
+    rest = build.stderr.read()
+    assert build.wait(timeout=60) == 143
+    script.write_text(text, encoding="utf-8")
+    errors = [line for line in rest.splitlines() if line.startswith("error: ") or "Traceback" in line]
+    assert errors == ["error: terminated; the previous package is untouched"]
+    for _ in range(50):  # the session's other processes (workers, ffmpeg) end with it
+        try:
+            os.killpg(build.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the stopped build are still running")
+    assert package_is_whole(folder / "out") == before
     assert sorted(p.name for p in (folder / "out").iterdir()) == [SLUG, f"{SLUG}.zip"]

@@ -23,6 +23,7 @@ import numpy as np
 import soundfile
 import soxr
 
+from radiokit import children
 from radiokit.errors import ArgumentError, AudioInputError
 
 with warnings.catch_warnings():
@@ -206,7 +207,8 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
                "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
     frame_bytes = 4 * channels
     log_command(command)
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process, \
+            children.tracked(process):
         assert process.stdout is not None
         widen_pipe(process.stdout.fileno())
         while block := process.stdout.read(block_frames * frame_bytes):

@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from radiokit import __version__
 from radiokit.files import sha256
@@ -28,9 +29,11 @@ from radiokit.script import Script, Segment
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Part of every key: raised when rendering or mastering changes what the same script sounds like, or what
 # an entry holds, within one radiokit version, so that no build takes an entry of the old kind.
-AUDIO_REVISION = 2
+AUDIO_REVISION = 3
 KINDS = ("segments", "versions", "encodes", "gains")
 ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
+T = TypeVar("T")
+_log = logging.getLogger("radiokit.cache")
 
 
 def default_folder() -> Path:
@@ -100,12 +103,12 @@ def segment_key(script: Script, segment: Segment, language: str) -> str:
 
 
 def version_key(script: Script, language: str, segment_keys: Sequence[str], layout: Sequence[Any]) -> str:
-    """What decides a delivered language version's audio files: its segments, their layout, the delivery
-    settings, and the titles written into Broadcast Wave headers."""
+    """What decides a delivered language version's files: its segments, their layout, the delivery settings,
+    the titles written into Broadcast Wave headers, and the slug that names the files."""
     programme = script.programme
     return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "language": language,
-                        "segments": list(segment_keys), "layout": list(layout), "delivery": script.delivery,
-                        "titles": [programme.series, programme.title.get(language, "")]})
+                        "slug": programme.slug, "segments": list(segment_keys), "layout": list(layout),
+                        "delivery": script.delivery, "titles": [programme.series, programme.title.get(language, "")]})
 
 
 def gain_key(script: Script, language: str, fmt: str) -> str:
@@ -115,6 +118,27 @@ def gain_key(script: Script, language: str, fmt: str) -> str:
     return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "slug": script.programme.slug,
                         "language": language, "format": fmt, "target": delivery.profile, "rate": delivery.sample_rate,
                         "channels": delivery.channels, "bitrate": delivery.bitrate_kbps})
+
+
+def typed(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """`data[key]` if it is of `kind`; TypeError (damage, to `Cache.load`) if it is not."""
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{key}: {type(value).__name__}")
+    return value
+
+
+def figures(values: Any, count: int) -> tuple[float, ...]:
+    """A list of `count` numbers (a Loudness as stored), or TypeError."""
+    if not isinstance(values, list) or len(values) != count or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise TypeError("figures")
+    return tuple(float(v) for v in values)
+
+
+def _data_digest(files: Mapping[str, str], data: Mapping[str, Any]) -> str:
+    """What an entry's description says, checksummed: a flipped bit in a figure is damage, not a figure."""
+    return hashlib.sha256(json.dumps({"files": files, "data": data}, sort_keys=True).encode()).hexdigest()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -133,19 +157,31 @@ class Cache:
         """Whether an entry is there (`load` checks that it is intact)."""
         return (self.folder / kind / key / "entry.json").is_file()
 
-    def load(self, kind: str, key: str) -> tuple[Path, dict[str, Any]] | None:
-        """The entry's folder and its data, if present and intact; a damaged entry is removed."""
+    def load(self, kind: str, key: str, read: Callable[[Path, dict[str, Any]], T]) -> T | None:
+        """`read(entry folder, data)` of the entry, if present and intact; else None, and a damaged entry is
+        removed (and logged). Intact means: its description parses, carries the sha256 of its own data and
+        of every file, and all of them agree; and `read` accepts the data (a KeyError, TypeError or
+        ValueError from it is damage too: valid JSON of the wrong shape)."""
         entry = self.folder / kind / key
+        description = entry / "entry.json"
+        if not description.is_file():
+            return None
         try:
-            data = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
-            intact = all(file_digest(entry / name) == digest for name, digest in data["files"].items())
-        except (OSError, ValueError, KeyError, TypeError):
-            intact, data = False, {}
-        if not intact:
+            stored = json.loads(description.read_text(encoding="utf-8"))
+            files, data = stored["files"], stored["data"]
+            if not (isinstance(files, dict) and isinstance(data, dict) and stored["sha256"] == _data_digest(files, data)
+                    and all(file_digest(entry / name) == digest for name, digest in files.items())):
+                raise ValueError("checksum")
+            value = read(entry, data)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            _log.info("cache entry %s/%s is damaged (%s): rebuilt", kind, key[:12], type(exc).__name__)
             shutil.rmtree(entry, ignore_errors=True)
             return None
-        os.utime(entry / "entry.json")  # most recently used
-        return entry, data["data"]
+        try:
+            os.utime(description)  # most recently used
+        except OSError:
+            pass
+        return value
 
     def store(self, kind: str, key: str, files: Mapping[str, Path], data: dict[str, Any], *,
               link: bool = False) -> None:
@@ -162,7 +198,8 @@ class Cache:
                 else:
                     shutil.copyfile(path, scratch / name)
             digests = {name: file_digest(scratch / name) for name in files}
-            (scratch / "entry.json").write_text(json.dumps({"files": digests, "data": data}), encoding="utf-8")
+            (scratch / "entry.json").write_text(json.dumps({"files": digests, "data": data,
+                                                            "sha256": _data_digest(digests, data)}), encoding="utf-8")
             shutil.rmtree(entry, ignore_errors=True)
             os.replace(scratch, entry)
         except OSError:

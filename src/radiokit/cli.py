@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
 
-from radiokit import __version__
+from radiokit import __version__, children
 from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.cache import default_folder as default_cache_folder
 from radiokit.errors import RadiokitError
@@ -346,6 +347,15 @@ def cache_clear(cache_folder: Path | None) -> None:
 T = TypeVar("T")
 
 
+class _Terminated(BaseException):
+    """SIGTERM (a service manager, a CI runner), raised where the main thread stands, to unwind as Ctrl-C does."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    children.stop_all()
+    raise _Terminated()
+
+
 def _run(work: Callable[[], T]) -> T:
     try:
         return work()
@@ -354,9 +364,14 @@ def _run(work: Callable[[], T]) -> T:
             click.echo(f"error: {line}", err=True)
         sys.exit(exc.exit_status)
     except KeyboardInterrupt:
+        children.stop_all()
         click.echo("error: interrupted; the previous package is untouched", err=True)
         sys.exit(130)
+    except _Terminated:
+        click.echo("error: terminated; the previous package is untouched", err=True)
+        sys.exit(143)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="radiokit")

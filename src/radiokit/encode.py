@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
+from radiokit import children
 from radiokit.audio_io import ffmpeg_exe, log_command, widen_pipe
 from radiokit.bwf import BextInfo, BroadcastWaveWriter
 from radiokit.errors import ArgumentError, BuildError
@@ -54,6 +55,8 @@ class Encoder:
                    *_codec_args(fmt, bitrate_kbps, channels), str(path)]
         log_command(command)
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self._tracking = children.tracked(self._process)
+        self._tracking.__enter__()
         assert self._process.stdin is not None
         widen_pipe(self._process.stdin.fileno())
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_BLOCKS)
@@ -92,6 +95,7 @@ class Encoder:
         self._queue.put(None)
         self._feeder.join()
         status = self._process.wait()
+        self._tracking.__exit__(None, None, None)
         if kind is None and (status != 0 or self._broken):
             self._fail()
         self._log.close()

@@ -10,6 +10,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -222,11 +223,9 @@ def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
         (work / language).mkdir()
         for number, segment in enumerate(script.segments_for(language), start=1):
             key = cache.segment_key(script, segment, language) if store else None
-            hit = store.load("segments", key) if store and key else None
+            hit = store.load("segments", key, _kept_segment) if store and key else None
             if hit:
-                entry, data = hit
-                done[language, number] = SegmentFile(entry / "audio.wav", entry / "profile.npy", data["frames"],
-                                                     data["text"], tuple(data["notes"]))
+                done[language, number] = hit
             else:
                 pending.append(SegmentJob(language, number, segment, key,
                                           work / language / f"{number:02d}-{segment.id}.wav"))
@@ -242,6 +241,14 @@ def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
 
     workers.run_all(functools.partial(render_to_file, script), pending, jobs, finished)
     return done
+
+
+def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
+    notes = cache.typed(data, "notes", list)
+    if not all(isinstance(note, str) for note in notes):
+        raise TypeError("notes")
+    return SegmentFile(entry / "audio.wav", entry / "profile.npy", cache.typed(data, "frames", int),
+                       cache.typed(data, "text", str), tuple(notes))
 
 
 def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:

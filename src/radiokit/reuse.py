@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from dataclasses import fields
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from radiokit import __version__
-from radiokit.cache import AUDIO_REVISION, Cache, content_key, engine_versions
+from radiokit.cache import AUDIO_REVISION, Cache, content_key, engine_versions, figures, typed
 from radiokit.encode import Output
 from radiokit.loudness import Loudness
 from radiokit.master import KeptGain
@@ -33,12 +34,12 @@ class KeptEncodes:
         return content_key({**self.settings, "format": output.fmt, "pcm": fingerprint})
 
     def restore(self, output: Output, fingerprint: str) -> Loudness | None:
-        hit = self.store.load("encodes", self._key(output, fingerprint))
+        hit = self.store.load("encodes", self._key(output, fingerprint),
+                              lambda entry, data: (entry / "audio", _loudness(data["measured"])))
         if hit is None:
             return None
-        entry, data = hit
-        shutil.copyfile(entry / "audio", output.path)
-        return Loudness(*data["measured"])
+        shutil.copyfile(hit[0], output.path)
+        return hit[1]
 
     def keep(self, output: Output, fingerprint: str, measured: Loudness) -> None:
         self.store.store("encodes", self._key(output, fingerprint), {"audio": output.path},
@@ -46,8 +47,7 @@ class KeptEncodes:
 
 
 def load_gain(store: Cache, key: str) -> KeptGain | None:
-    hit = store.load("gains", key)
-    return KeptGain(**hit[1]) if hit else None
+    return store.load("gains", key, lambda _, data: KeptGain(*figures([data[f.name] for f in fields(KeptGain)], 3)))
 
 
 def keep_gain(store: Cache, key: str, kept: KeptGain) -> None:
@@ -64,13 +64,26 @@ def keep_version(store: Cache, key: str, folder: Path, measured: Mapping[Path, L
 
 def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Loudness], float, list[str]] | None:
     """A kept version's files copied under `folder`, with their figures, its gain and its notes; None if not kept."""
-    hit = store.load("versions", key)
+    def read(entry: Path, data: dict[str, Any]) -> tuple[dict[str, Loudness], float, list[str]]:
+        measured = typed(data, "measured", dict)
+        notes = typed(data, "notes", list)
+        if not all(isinstance(note, str) for note in notes) or any("/" in name or name.startswith(".")
+                                                                   for name in measured):
+            raise TypeError("notes or names")
+        return ({name: _loudness(values) for name, values in measured.items()}, float(typed(data, "gain_db", (int, float))),
+                notes)
+    hit = store.load("versions", key, read)
     if hit is None:
         return None
-    entry, data = hit
+    kept, gain_db, notes = hit
+    entry = store.folder / "versions" / key
     measured = {}
-    for name, figures in data["measured"].items():
+    for name, loudness in kept.items():
         path = folder / name.replace("__", "/")
         shutil.copyfile(entry / name, path)
-        measured[path] = Loudness(*figures)
-    return measured, data["gain_db"], data["notes"]
+        measured[path] = loudness
+    return measured, gain_db, notes
+
+
+def _loudness(values: Any) -> Loudness:
+    return Loudness(*figures(values, len(fields(Loudness))))

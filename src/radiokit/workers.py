@@ -13,6 +13,7 @@ import ctypes.util
 import importlib
 import logging
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -48,14 +49,20 @@ def measuring_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
         return
     level = logging.getLogger("radiokit").getEffectiveLevel()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                             initializer=show_log, initargs=(level,)) as pool:
+                             initializer=_start_measuring_worker, initargs=(level,)) as pool:
         pool.submit(int).result()  # the first task forks every worker: before mastering starts its threads
         yield pool
 
 
+def _start_measuring_worker(log_level: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not keep its parent's handler
+    show_log(log_level)
+
+
 def _start_rendering_worker(log_level: int, probes: dict[tuple, audio_io.StreamInfo]) -> None:
-    """A rendering process logs as the build does, knows the sources the build has probed already, and
-    gives back the memory of each segment once it is written."""
+    """A rendering process ends when told to, logs as the build does, knows the sources the build has probed
+    already, and gives back the memory of each segment once it is written."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not keep its parent's handler
     show_log(log_level)
     audio_io.remember_probes(probes)
     _return_freed_memory()
