@@ -4,6 +4,7 @@ Python, the command line's cache default, and errors that carry their exit statu
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from pathlib import Path
 
@@ -77,3 +78,15 @@ def test_help_says_where_to_start() -> None:
     assert set(radiokit.__all__) <= set(dir(radiokit))
     with pytest.raises(AttributeError):
         radiokit.no_such_thing  # noqa: B018
+
+
+def test_the_api_names_are_not_shadowed_by_modules() -> None:
+    """Importing every module (as a test session or a big program does) leaves the API's names what they are."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.walk_packages(radiokit.__path__, "radiokit."):
+        if module.name != "radiokit.__main__":
+            importlib.import_module(module.name)
+    for name in radiokit.__all__:
+        assert not inspect.ismodule(getattr(radiokit, name)), name

@@ -150,3 +150,18 @@ def test_reading_ahead_keeps_order_passes_errors_on_and_stops_with_its_reader() 
     stopped_at = len(produced)
     time.sleep(0.2)
     assert len(produced) == stopped_at <= 5 + 2 + 2
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_float_source_with_non_finite_samples_is_refused(tmp_path: Path, bad: float) -> None:
+    """NaN or infinity would become full-scale clicks: the file is refused with one line, and no numpy warning."""
+    import soundfile
+    import warnings
+
+    samples = np.zeros((4800, 2), dtype=np.float32)
+    samples[100:103] = bad
+    soundfile.write(tmp_path / "broken.wav", samples, 48000, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(AudioInputError, match=r"^broken\.wav: 6 samples are not numbers \(NaN or infinity\)"):
+            decode(tmp_path / "broken.wav", 44100, 2, shown="broken.wav")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mutagen.id3 import ID3
+
 from conftest import make_episode
 from radiokit.audio_io import ffmpeg_exe
 
@@ -59,12 +61,14 @@ def test_truncated_and_streamless_audio_are_all_named_before_rendering(tmp_path:
     done = radiokit("build", "episode.yaml", "--out", "out", "--verbose", cwd=tmp_path)
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: audio/jingle.mp3: cannot decode the audio (no audio stream): re-export it as WAV or FLAC"]
+    assert errors == ["error: episode.yaml:25: segments[1] (opening): audio/jingle.mp3: cannot decode the audio (no audio "
+                      "stream): re-export it as WAV or FLAC"]  # where the script uses it, then what is wrong
     assert "radiokit.speech" not in done.stderr  # refused before any rendering
     (tmp_path / "audio" / "jingle.mp3").write_bytes((tmp_path / "takes" / "sign-off-ru.wav").read_bytes())
     done = radiokit("build", "episode.yaml", "--out", "out", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("error: audio/analyst.flac: the file is truncated or damaged: it decodes ")
+    assert done.stderr.strip().startswith("error: episode.yaml:35: segments[3] (analyst): audio/analyst.flac: the file "
+                                          "is truncated or damaged: it decodes ")
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 
@@ -132,3 +136,43 @@ def test_voices_lists_engines_languages_and_variants(tmp_path: Path) -> None:
     spoken = radiokit("say", "--lang", "ru", "--voice", f"ru+{variants[variants.index('m3')]}", "--out", "line.wav",
                       "Проверка", cwd=tmp_path)
     assert spoken.returncode == 0 and (tmp_path / "line.wav").stat().st_size > 10_000
+
+
+def test_a_trim_past_the_end_of_its_clip_names_the_segment(tmp_path: Path) -> None:
+    """A trim that starts after the clip ends is refused where the script says it; one that ends after it is a
+    note in the build report, and the clip plays to its end."""
+    make_episode(tmp_path)
+    script = tmp_path / "episode.yaml"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("    trim: {start: 0.5, end: \"0:03.5\"}", "    trim: {start: 9, end: 12}"), encoding="utf-8")
+    done = radiokit("build", "episode.yaml", "--out", "out", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == ["error: episode.yaml:35: segments[3] (analyst): trim.start (9 s) is past the "
+                                        "end of audio/analyst.flac (4.0 s): check the trim and the file"]
+    assert not (tmp_path / "out").exists()
+    script.write_text(text.replace("    trim: {start: 0.5, end: \"0:03.5\"}", "    trim: {start: 0.5, end: 12}"), encoding="utf-8")
+    done = radiokit("build", "episode.yaml", "--out", "out", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "note: ru: analyst: trim.end (12 s) is past the end of audio/analyst.flac (4.0 s): the clip plays to " \
+           "its end" in done.stderr
+
+
+def test_artwork_is_judged_by_its_bytes_not_its_name(tmp_path: Path) -> None:
+    """Text named cover.png is refused where the script names it; a JPEG named .png is tagged as the JPEG it is."""
+    make_episode(tmp_path)
+    cover = tmp_path / "audio" / "cover.png"
+    cover.write_text("not an image", encoding="utf-8")
+    done = radiokit("check", "episode.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.endswith("programme.artwork: 'audio/cover.png' is not a PNG or JPEG image (its bytes say otherwise): "
+                         "export the cover as PNG or JPEG")
+    # A 1x1 JPEG: SOI, a baseline frame header (8 bits, 1 line, 1 sample, 1 component), EOI.
+    cover.write_bytes(b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00\xff\xd9")
+    done = radiokit("build", "episode.yaml", "--out", "out", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    slug = "testovaya-seriya-7-2012-10-26"
+    assert ID3(tmp_path / "out" / slug / f"{slug}-ru.mp3").getall("APIC")[0].mime == "image/jpeg"
+    manifest = json.loads((tmp_path / "out" / slug / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["programme"]["artwork"] == "image/jpeg"
+    assert radiokit("verify", f"out/{slug}.zip", cwd=tmp_path).returncode == 0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,23 +50,30 @@ def first_package(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return folder, len(log.splitlines())
 
 
+def build_until(folder: Path, steps: int, moment: float, words: str,
+                cache: str) -> tuple[subprocess.Popen[str], Callable[[], None]]:
+    """A build of an edited programme (a different one each time, so that it has real work to do: no cache
+    hits), read until a given share of its steps has started; and what puts the script back."""
+    script = folder / "episode.yaml"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("Добрый вечер.", f"Добрый вечер, {words}."), encoding="utf-8")
+    build = start_build(folder, cache=cache)
+    assert build.stderr is not None
+    for _ in range(max(1, round(moment * steps))):
+        if not build.stderr.readline():
+            pytest.fail("the build ended before the moment it was to be stopped at")
+    return build, lambda: script.write_text(text, encoding="utf-8")
+
+
 @pytest.mark.parametrize("moment", [0.02, 0.2, 0.4, 0.6, 0.8, 0.95])
 def test_killed_build_leaves_the_previous_package_whole(first_package: tuple[Path, int], moment: float) -> None:
     """Killed when a given share of its steps has started: loading, rendering, mastering, encoding, measuring."""
     folder, steps = first_package
     before = package_is_whole(folder / "out")
-    script = folder / "episode.yaml"
-    # A different programme each time, so that the killed build has real work to do (no cache hits).
-    text = script.read_text(encoding="utf-8")
-    script.write_text(text.replace("Добрый вечер.", f"Добрый вечер, {moment} секунды."), encoding="utf-8")
-    build = start_build(folder, cache=f"cache-{moment}")
-    assert build.stderr is not None
-    for _ in range(max(1, round(moment * steps))):
-        if not build.stderr.readline():
-            pytest.fail("the build ended before the moment it was to be killed at")
+    build, restore = build_until(folder, steps, moment, f"{moment} секунды", f"cache-{moment}")
     os.killpg(build.pid, signal.SIGKILL)  # the build and its workers and encoders
     build.wait()
-    script.write_text(text, encoding="utf-8")
+    restore()
     assert package_is_whole(folder / "out") == before
     visible = sorted(p.name for p in (folder / "out").iterdir() if not p.name.startswith("."))
     assert visible == [SLUG, f"{SLUG}.zip"]
@@ -92,18 +100,12 @@ def test_sigterm_stops_workers_and_leaves_nothing(first_package: tuple[Path, int
     its staging folder, leaves the previous package, and exits 143 with one line."""
     folder, steps = first_package
     before = package_is_whole(folder / "out")
-    script = folder / "episode.yaml"
-    text = script.read_text(encoding="utf-8")
-    script.write_text(text.replace("Добрый вечер.", f"Добрый вечер, {moment} минуты."), encoding="utf-8")
-    build = start_build(folder, cache=f"cache-term-{moment}")
-    assert build.stderr is not None
-    for _ in range(max(1, round(moment * steps))):
-        if not build.stderr.readline():
-            pytest.fail("the build ended before the moment it was to be stopped at")
+    build, restore = build_until(folder, steps, moment, f"{moment} минуты", f"cache-term-{moment}")
     os.kill(build.pid, signal.SIGTERM)
+    assert build.stderr is not None
     rest = build.stderr.read()
     assert build.wait(timeout=60) == 143
-    script.write_text(text, encoding="utf-8")
+    restore()
     errors = [line for line in rest.splitlines() if line.startswith("error: ") or "Traceback" in line]
     assert errors == ["error: terminated; the previous package is untouched"]
     for _ in range(50):  # the session's other processes (workers, ffmpeg) end with it

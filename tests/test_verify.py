@@ -26,7 +26,7 @@ from radiokit.errors import InputError
 from radiokit.report import BuildReport
 from radiokit.mpeg import mp3_stream
 from radiokit.tag import Tags, write_tags
-from radiokit.verify import verify
+from radiokit.verification import verify
 from test_cli import radiokit
 
 SLUG = "testovaya-seriya-7-2012-10-26"
@@ -103,6 +103,14 @@ def drop_artwork(folder: Path) -> None:
     refresh_manifest(folder)
 
 
+def artwork_not_an_image(folder: Path) -> None:
+    """The cover's bytes replaced by text, its MIME type left saying PNG."""
+    tags = ID3(folder / "segments" / "ru" / "03-analyst.mp3")
+    tags.getall("APIC")[0].data = b"this is not a picture" * 20
+    tags.save(v2_version=3)
+    refresh_manifest(folder)
+
+
 def retitle(folder: Path) -> None:
     tags = ID3(folder / f"{SLUG}-tg.mp3")
     tags.add(TIT2(encoding=1, text="Другая программа"))
@@ -159,6 +167,9 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "damaged audio, manifest updated": (damage_audio, "segments/ru/02-headline.mp3: its audio is damaged"),
     "stripped tags": (strip_tags, "segments/tg/02-headline.mp3: has no ID3 tag"),
     "no cover art": (drop_artwork, "segments/ru/03-analyst.mp3: no APIC frame (cover art)"),
+    "cover art not an image": (artwork_not_an_image, ("segments/ru/03-analyst.mp3: APIC frame (cover art) is "
+                                                      "'image/png (but its data is no PNG or JPEG image)', the "
+                                                      "manifest says 'image/png'")),
     "another title": (retitle, (f"{SLUG}-tg.mp3: TIT2 frame (title) is 'Другая программа', the manifest says "
                                 "'Тоҷикистон ва Русия'")),
     "a chapter missing": (drop_a_chapter, f"{SLUG}-ru.mp3: 5 chapters, the manifest lists 6 segments"),
@@ -332,3 +343,42 @@ def test_mp3_audio_is_checked_against_the_crc_its_encoder_wrote(tmp_path: Path, 
     assert mp3_stream(path).problem.startswith("truncated: ")
     path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"not audio" * 100)
     assert mp3_stream(path) == "no MP3 audio frame where the ID3 tag ends (not an MP3, or damaged at its start)"
+
+
+def test_a_deeply_nested_manifest_is_one_line(built: BuildReport, tmp_path: Path) -> None:
+    folder = unpack(built, tmp_path / "x")
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        verify(folder)
+    assert "manifest.json: not readable JSON" in str(raised.value) and len(str(raised.value).splitlines()) == 1
+    done = check(repack(folder, tmp_path / "nested.zip"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_what_verify_unpacks_is_bounded(built: BuildReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from radiokit import verification as verifying
+
+    monkeypatch.setattr(verifying, "MAX_ENTRIES", 5)
+    with pytest.raises(InputError, match=r"entries, .* GiB unpacked: more than a radiokit package holds \(at most 5 "):
+        verify(built.zip_path)
+    monkeypatch.setattr(verifying, "MAX_ENTRIES", 20_000)
+    monkeypatch.setattr(verifying, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(InputError, match="it was not unpacked"):
+        verify(built.zip_path)
+
+
+def test_a_central_directory_that_points_past_the_data_is_damage(built: BuildReport, tmp_path: Path) -> None:
+    """An end record whose offsets lie: the entries are damaged in the zip, not a failure to write."""
+    data = bytearray(built.zip_path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    directory = struct.unpack("<I", data[end + 16 : end + 20])[0]
+    # The directory said to start later than it does: zipfile takes the difference for data prepended to the
+    # zip, and every entry's offset comes out before the file's start (a seek to a negative position).
+    data[end + 16 : end + 20] = struct.pack("<I", directory + len(data))
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(bytes(data))
+    try:
+        problems = verify(broken).problems
+    except InputError as exc:
+        problems = (str(exc),)
+    assert problems and not any("temporary folder" in problem for problem in problems), problems

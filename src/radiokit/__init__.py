@@ -13,7 +13,7 @@ Where to start (docs/api.md has the whole tour):
 
 Every error radiokit raises on purpose is a `RadiokitError` with a one-line message and the exit status
 the command line would give it: `InputError` (2, the script or its files), `BuildError` (1),
-`EngineError` (1, a speech engine). Options are `BuildOptions` fields, also accepted by name in `build`.
+`EngineError` (1, a speech engine), `OutputError` (3, a read-only or full disk). Options are `BuildOptions` fields, also accepted by name in `build`.
 """
 
 from __future__ import annotations
@@ -26,24 +26,24 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "load_script": "radiokit.script", "Script": "radiokit.script",
     "build": "radiokit.pipeline", "BuildOptions": "radiokit.settings", "BuildReport": "radiokit.report",
-    "verify": "radiokit.verify", "Verdict": "radiokit.verify",
+    "verify": "radiokit.verification", "Verdict": "radiokit.verification",
     "measure": "radiokit.loudness", "measure_file": "radiokit.loudness", "LoudnessMeter": "radiokit.loudness",
     "Loudness": "radiokit.loudness",
     "RadiokitError": "radiokit.errors", "InputError": "radiokit.errors", "ScriptError": "radiokit.errors",
     "AudioInputError": "radiokit.errors", "BuildError": "radiokit.errors", "EngineError": "radiokit.errors",
-    "ArgumentError": "radiokit.errors",
+    "ArgumentError": "radiokit.errors", "OutputError": "radiokit.errors",
 }
 __all__ = ["__version__", *_PUBLIC]
 
 if TYPE_CHECKING:
-    from radiokit.errors import (ArgumentError, AudioInputError, BuildError, EngineError, InputError, RadiokitError,
-                                 ScriptError)
+    from radiokit.errors import (ArgumentError, AudioInputError, BuildError, EngineError, InputError, OutputError,
+                                 RadiokitError, ScriptError)
     from radiokit.loudness import Loudness, LoudnessMeter, measure, measure_file
     from radiokit.pipeline import build
     from radiokit.report import BuildReport
     from radiokit.script import Script, load_script
     from radiokit.settings import BuildOptions
-    from radiokit.verify import Verdict, verify
+    from radiokit.verification import Verdict, verify
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ import fcntl
 import io
 import logging
 import math
+import os
 import queue
 import re
 import shlex
@@ -78,7 +79,7 @@ def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, en
     pydub's own `from_file` needs ffprobe for anything but WAV, which the ffmpeg wheel does not ship.
     """
     info = probe(path, shown)
-    samples = _read_in_process(path, sample_rate, channels, start_s, end_s)
+    samples = _read_in_process(path, sample_rate, channels, start_s, end_s, shown or str(path))
     if samples is not None:
         audio = from_array(samples, sample_rate)
     else:
@@ -94,17 +95,18 @@ def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, en
     return audio
 
 
-def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float,
-                     end_s: float | None) -> np.ndarray | None:
+def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float, end_s: float | None,
+                     shown: str) -> np.ndarray | None:
     """The trimmed range of a file libsndfile reads (WAV, FLAC, MP3, Ogg ...), resampled by soxr, as
-    float32 (frames, channels); None for anything else, and for a downmix, which is left to ffmpeg.
+    float32 (frames, channels); None for anything else, and for a downmix, which is left to ffmpeg;
+    AudioInputError for a float file with samples that are not numbers.
 
     Why not ffmpeg for everything: starting its large static binary and handing each frame between its
     threads costs more than the decode itself (docs/performance.md). The samples agree with ffmpeg's
     decode and resampling frame for frame (its resampler and soxr differ only near the Nyquist
     frequency; tests/test_audio_io.py); seeking is exact."""
     try:
-        with soundfile.SoundFile(str(path)) as source:
+        with soundfile.SoundFile(os.fsencode(path)) as source:  # bytes: whatever the locale's encoding
             if source.channels not in (1, channels):
                 return None
             # As ffmpeg trims: from the first frame at or after start_s, up to the first at or after end_s.
@@ -117,6 +119,10 @@ def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float
             rate = source.samplerate
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
         return None  # ffmpeg decodes it, or says why it cannot
+    broken = np.count_nonzero(~np.isfinite(samples))  # a float file's NaN or infinity would be full-scale clicks
+    if broken:
+        raise AudioInputError(f"{shown}: {broken} samples are not numbers (NaN or infinity): the file is damaged; "
+                              "export it again")
     if rate != sample_rate and len(samples):
         samples = soxr.resample(samples, rate, sample_rate, quality="HQ")
     if samples.shape[1] < channels:  # mono, centred at full level in each channel
@@ -226,7 +232,7 @@ def stream_encoded(path: Path, sample_rate: int, channels: int, block_frames: in
     and both trim the encoder's delay and padding that the LAME header records. A file libsndfile
     cannot read at this rate and channel count goes through ffmpeg."""
     try:
-        source = soundfile.SoundFile(str(path))
+        source = soundfile.SoundFile(os.fsencode(path))
     except (soundfile.LibsndfileError, RuntimeError):
         yield from stream_float(path, sample_rate, channels, block_frames)
         return

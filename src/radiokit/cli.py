@@ -307,7 +307,7 @@ def verify(package: Path) -> None:
     Example:
       radiokit verify global-voices-12-2012-10-26.zip
     """
-    from radiokit.verify import verify as run_verify
+    from radiokit.verification import verify as run_verify
 
     verdict = _run(lambda: run_verify(package))
     for problem in verdict.problems:

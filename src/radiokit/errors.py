@@ -39,3 +39,10 @@ class EngineError(RadiokitError):
 
 class BuildError(RadiokitError):
     """The build ran but its result is not fit to deliver."""
+
+
+class OutputError(RadiokitError):
+    """The machine would not let the build write its package: a read-only folder, a full disk. Not the
+    producer's script (2) nor the programme (1)."""
+
+    exit_status = 3

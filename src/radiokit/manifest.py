@@ -21,6 +21,7 @@ from radiokit.files import sha256
 
 FORMAT = "radiokit-package/1"
 NAME = "manifest.json"
+MAX_BYTES = 64 * 2**20  # some thousand segments take a few MiB
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,9 @@ def read(folder: Path, shown: str) -> Manifest:
     if path.is_symlink() or not path.is_file():
         raise InputError(f"{shown}: no {NAME} in {folder.name}/: this is not a radiokit package, or it is "
                          "incomplete; ask the producer for the whole package")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError(f"{shown}: {NAME}: {path.stat().st_size // 2**20} MiB, more than a manifest holds "
+                         f"({MAX_BYTES // 2**20} MiB): ask the producer to send the package again")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from radiokit import package, tag
-from radiokit.cache import Cache
+from radiokit.cache import Cache, unusable
 from radiokit.progress import Progress, Silent
 from radiokit.render import render_segments
 from radiokit.report import BuildReport
@@ -29,11 +29,11 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         script = load_script(script, options.allow_outside)
     if options.offline:
         script = _spoken_offline(script)
-    store = Cache(options.cache, options.cache_max_bytes) if options.cache else None
+    store, notes = _open_cache(options)
     with Staging(options.out, script.programme.slug) as stage:
         rendered = render_segments(script, stage.work, store, options.jobs, progress)
         versions = [lay_out(script, language, rendered, store) for language in script.languages]
-        notes = [note for version in versions for note in version.notes]
+        notes += [note for version in versions for note in version.notes]
         notes += check_slot(script, versions, options.force)
         entries, mastering_notes = master_versions(script, versions, stage.folder, store, options.jobs, progress)
         notes += mastering_notes
@@ -46,6 +46,16 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         folder, zip_path = stage.final()
     return BuildReport(script.programme.slug, folder, zip_path, tuple(entries), tuple(notes),
                        time.monotonic() - started, script.delivery.target_duration_s)
+
+
+def _open_cache(options: BuildOptions) -> tuple[Cache | None, list[str]]:
+    """The cache, if one was asked for and can be used; one that cannot is a note, never the build's end."""
+    if options.cache is None:
+        return None, []
+    problem = unusable(options.cache)
+    if problem:
+        return None, [f"the cache {options.cache} cannot be used ({problem}): built without it"]
+    return Cache(options.cache, options.cache_max_bytes), []
 
 
 def _spoken_offline(script: Script) -> Script:

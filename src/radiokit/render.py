@@ -52,9 +52,15 @@ def render(script: Script, segment: Segment, language: str) -> Rendered:
     try:
         return _render(script, segment, language)
     except EngineError as exc:
-        # A speech engine knows the text, not the script: name the segment, so the producer knows where to act.
-        where = f"{script.path}:{segment.line}: segments[{segment.index}] ({segment.id}): {language}"
-        raise EngineError(f"{where}: {exc}") from None
+        # An engine or a decoder knows its text or file, not the script: name the segment, so that the
+        # producer knows where to act.
+        raise EngineError(f"{where_in_script(script, segment)}: {language}: {exc}") from None
+    except AudioInputError as exc:
+        raise AudioInputError(f"{where_in_script(script, segment)}: {exc}") from None
+
+
+def where_in_script(script: Script, segment: Segment) -> str:
+    return f"{script.path}:{segment.line}: segments[{segment.index}] ({segment.id})"
 
 
 def _render(script: Script, segment: Segment, language: str) -> Rendered:
@@ -164,20 +170,37 @@ class _Renderer:
         return audio_io.from_array(np.concatenate(pieces)[:needed], self.rate)
 
     def clip(self, segment: Segment) -> Rendered:
+        assert segment.clip is not None
+        notes = self.trim_notes(segment)
         original = self.level(self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s), segment.level_db)
         if segment.clip_language in (None, self.language):
-            return Rendered(original.audio, "", profile=original.profile)
+            return Rendered(original.audio, "", notes, original.profile)
         vo = segment.voiceover
         line = vo.lines.get(self.language) if vo is not None else None
         if vo is None or line is None:
             note = f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})"
-            return Rendered(original.audio, "", (note,), original.profile)
+            return Rendered(original.audio, "", (*notes, note), original.profile)
         if line.take is not None:
             translation = self.level(self.decode(line.take))
         else:
             assert line.speaker is not None and line.text is not None
             translation = self.level(self.voice(line.speaker, line.text))
-        return Rendered(self.voiceover(original.audio, translation.audio, vo), line.text or "")
+        return Rendered(self.voiceover(original.audio, translation.audio, vo), line.text or "", notes)
+
+    def trim_notes(self, segment: Segment) -> tuple[str, ...]:
+        """A trim that starts past the file's end cannot be played (AudioInputError); one that ends past it
+        plays to the end, which the build report says."""
+        assert segment.clip is not None
+        length = audio_io.probe(segment.clip, self.shown(segment.clip)).duration_s
+        if length is None:
+            return ()
+        if segment.trim_start_s >= length:
+            raise AudioInputError(f"trim.start ({segment.trim_start_s:g} s) is past the end of {self.shown(segment.clip)} "
+                                  f"({length:.1f} s): check the trim and the file")
+        if segment.trim_end_s is not None and segment.trim_end_s > length + audio_io.TRUNCATION_TOLERANCE_S:
+            return (f"{segment.id}: trim.end ({segment.trim_end_s:g} s) is past the end of "
+                    f"{self.shown(segment.clip)} ({length:.1f} s): the clip plays to its end",)
+        return ()
 
     def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver) -> AudioSegment:
         """The original at full level for the lead, ducked under the translation, full again for any tail."""
@@ -263,21 +286,24 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
 
 def check_sources(script: Script, segments: list[Segment]) -> None:
     """Every audio file these segments name opens and has an audio stream, before any long work; every bad
-    file is named at once. (A file that is cut short is caught when it is decoded.)"""
-    files: dict[Path, None] = {}
+    file is named at once, with the first segment that uses it. (A file that is cut short is caught when it
+    is decoded.)"""
+    users: dict[Path, Segment] = {}
     for segment in segments:
         named = [segment.music, segment.clip, *segment.take.values(), segment.bed.music if segment.bed else None]
         named += [line.take for line in segment.voiceover.lines.values()] if segment.voiceover else []
-        files.update(dict.fromkeys(path for path in named if path is not None))
+        for path in named:
+            if path is not None:
+                users.setdefault(path, segment)
 
     def problem(path: Path) -> str | None:
         shown = str(path.relative_to(script.folder)) if path.is_relative_to(script.folder) else str(path)
         try:
             audio_io.probe(path, shown)
         except AudioInputError as exc:
-            return str(exc)
+            return f"{where_in_script(script, users[path])}: {exc}"
         return None
-    paths = list(files)
+    paths = list(users)
     batches = [paths[first : first + audio_io.PROBE_BATCH] for first in range(0, len(paths), audio_io.PROBE_BATCH)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each probe is an ffmpeg run
         list(pool.map(audio_io.probe_many, batches))

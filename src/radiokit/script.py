@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from radiokit import yamlsafe
+from radiokit import files, yamlsafe
 from radiokit.errors import ScriptError
 from radiokit.yamlsafe import Map, Node, Scalar, Seq
 
@@ -567,6 +567,10 @@ class _Parser:
             date = self.date(date_node, f"{where}.date")
         artwork_node = self.get(found, "artwork")
         artwork = self.file(artwork_node, f"{where}.artwork", IMAGE_SUFFIXES) if artwork_node else None
+        image_problem = files.image_problem(artwork) if artwork else None
+        if artwork_node is not None and image_problem:
+            self.problem(artwork_node.line, f"{where}.artwork", f"{artwork_node.value!r} {image_problem}")
+            artwork = None
         slug_node = self.get(found, "slug")
         slug = plain("slug") if slug_node else make_slug(series, episode, date)
         if slug_node is not None and slug is not None and not _ID.match(slug):

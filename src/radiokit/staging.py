@@ -8,6 +8,7 @@ Staging folders of builds that were killed are removed by the next build, once t
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -15,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
+
+from radiokit.errors import InputError, OutputError
 
 # Staging folders (.radiokit-<pid>-<random>) and retired packages (.<slug>.old-<pid>).
 _LEFTOVER = re.compile(r"\.radiokit-(?P<pid>\d+)-\w+|\.[a-z0-9-]+\.old-(?P<old_pid>\d+)")
@@ -32,11 +35,17 @@ class Staging:
         self.root = Path()
 
     def __enter__(self) -> Staging:
-        self.out.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(self.out)
-        self.root = Path(tempfile.mkdtemp(prefix=f".radiokit-{os.getpid()}-", dir=self.out))
-        self.folder.mkdir()
-        self.work.mkdir()
+        if self.out.exists() and not self.out.is_dir():
+            raise InputError(f"{self.out}: the output folder is a file: choose another --out (a folder, made if missing)")
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            _remove_abandoned(self.out)
+            self.root = Path(tempfile.mkdtemp(prefix=f".radiokit-{os.getpid()}-", dir=self.out))
+            self.folder.mkdir()
+            self.work.mkdir()
+        except OSError as exc:
+            self._clean()
+            raise OutputError(f"{self.out}: cannot write the package here ({exc.strerror}): {_remedy(exc)}") from None
         return self
 
     @property
@@ -72,9 +81,23 @@ class Staging:
         self._committed = True
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        self._clean()
+        if isinstance(exc, OSError):
+            # A write that failed while the package was assembled: the disk, not the script or the programme.
+            raise OutputError(f"{exc.filename or self.out}: cannot be written ({exc.strerror or exc}): "
+                              f"{_remedy(exc)}") from None
+
+    def _clean(self) -> None:
+        if self.root != Path():
+            shutil.rmtree(self.root, ignore_errors=True)
         if self._created_out and not self._committed:
             shutil.rmtree(self.out, ignore_errors=True)  # a failed first build leaves no trace
+
+
+def _remedy(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some space on the disk of --out, or choose another"
+    return "choose another --out, or make this one writable"
 
 
 def _remove_abandoned(out: Path) -> None:

@@ -15,7 +15,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCOP, TDRC, TIT2, TL
 from mutagen.id3._tags import save_frame
 from mutagen.id3._util import ID3SaveConfig
 
-from radiokit.files import image_mime
+from radiokit.files import image_info, image_mime
 from radiokit.manifest import LanguageEntry
 from radiokit.script import Script
 from radiokit.transcript import segment_label, transcript_text
@@ -190,7 +190,11 @@ def read_tags(path: Path) -> ReadBack | None:
         if found:
             frames[kind] = str(found[0].text if kind == "USLT" else found[0].text[0])
     if id3.getall("APIC"):
-        frames["APIC"] = id3.getall("APIC")[0].mime
+        picture = id3.getall("APIC")[0]
+        found = image_info(picture.data)
+        # The MIME type the frame declares, and what its bytes are where they disagree.
+        frames["APIC"] = picture.mime if found and found[0] == picture.mime else \
+            f"{picture.mime} (but its data is {found[0] if found else 'no PNG or JPEG image'})"
     frames.update({f"TXXX:{frame.desc}": "/".join(frame.text) for frame in id3.getall("TXXX")})
     chapters, problems = _table_of_contents(id3)
     return ReadBack(f"2.{id3.version[1]}", frames, tuple(chapters), tuple(problems))

@@ -31,6 +31,10 @@ from radiokit.script import PROFILES
 from radiokit.tag import ISO_639_2, Chapter, ReadBack, chapter_marks, chapter_title, read_tags
 
 AUDIO_SUFFIXES = (".mp3", ".mp2", ".wav")
+# What verify unpacks at most: a 3-hour programme in two languages, as MP3, MP2 and Broadcast Wave, with its
+# segment files, is some 10 GiB in a few thousand entries.
+MAX_ENTRIES = 20_000
+MAX_UNPACKED_BYTES = 32 * 2**30
 LOUDNESS_TOLERANCE_LU = 0.5  # EBU R128's tolerance for a programme's integrated loudness
 FIGURE_TOLERANCE = 0.5  # a file's measured loudness or true peak against the manifest's figure
 TAG_FIGURE_TOLERANCE = 0.06  # a TXXX figure (one decimal) against the manifest's (two)
@@ -85,6 +89,12 @@ def _unpack(archive: zipfile.ZipFile, into: Path, package: Path) -> tuple[Path, 
         raise InputError(f"{package}: {len(homes)} package folders in one zip ({', '.join(homes)}): "
                          "unzip it and verify each folder on its own")
     home = homes[0]
+    entries = archive.infolist()
+    unpacked = sum(info.file_size for info in entries)
+    if len(entries) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
+        raise InputError(f"{package}: {len(entries)} entries, {unpacked / 2**30:.1f} GiB unpacked: more than a radiokit "
+                         f"package holds (at most {MAX_ENTRIES} entries and {MAX_UNPACKED_BYTES // 2**30} GiB); "
+                         "it was not unpacked")
     problems: list[str] = []
     skipped: set[str] = set()  # inside the package folder but not extracted
     extracted: set[str] = set()
@@ -124,20 +134,27 @@ def _leaves(name: str) -> bool:
 
 
 def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> str | None:
-    """Copy one entry out; what went wrong, or None."""
+    """Copy one entry out; what went wrong, or None. A failure to read the zip (a damaged entry, an end
+    record pointing past the file) is the package's; only a failure to write is the temporary folder's."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as source, target.open("wb") as sink:
-            while block := source.read(1 << 20):
-                sink.write(block)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a CRC or a compressed stream that does not match
-        target.unlink(missing_ok=True)
-        return f"damaged in the zip ({str(exc).split(' for file ')[0]})"
-    except (NotImplementedError, RuntimeError) as exc:  # an unknown compression method, an encrypted entry
-        target.unlink(missing_ok=True)
-        return f"cannot be read ({exc})"
+        sink = target.open("wb")
     except OSError as exc:
         return f"cannot be written to the temporary folder ({exc.strerror})"
+    with sink:
+        try:
+            with archive.open(info) as source:
+                while block := source.read(1 << 20):
+                    try:
+                        sink.write(block)
+                    except OSError as exc:
+                        return f"cannot be written to the temporary folder ({exc.strerror})"
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # a CRC, a stream, an offset that is wrong
+            target.unlink(missing_ok=True)
+            return f"damaged in the zip ({str(exc).split(' for file ')[0]})"
+        except (NotImplementedError, RuntimeError) as exc:  # an unknown compression method, an encrypted entry
+            target.unlink(missing_ok=True)
+            return f"cannot be read ({exc})"
     return None
 
 
