@@ -140,7 +140,8 @@ class _Renderer:
         """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
         preroll, postroll, fade = (int(x * 1000) for x in (bed.preroll_s, bed.postroll_s, bed.fade_out_s))
         total = preroll + len(voice) + postroll + fade
-        music = self.looped(self.level(self.decode(bed.music)).audio, total)
+        # Only what will be heard is decoded (and leveled): a bed far longer than its segment costs no more.
+        music = self.looped(self.level(self.decode(bed.music, 0.0, total / 1000)).audio, total)
         voice_end = preroll + len(voice)
         down_start = max(0, preroll - RAMP_MS)
         ducked = music[:voice_end].fade(to_gain=bed.under_db, start=down_start, duration=preroll - down_start or 1)
