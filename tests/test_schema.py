@@ -71,7 +71,7 @@ MISTAKES = {
     "two kinds in a segment": set_at(("segments", 1, "music"), "audio/jingle.mp3"),
     "text where a number goes": set_at(("segments", 2, "voiceover", "under_db"), "quiet"),
     "id with capitals and spaces": set_at(("segments", 0, "id"), "Opening Jingle"),
-    "unknown engine": set_at(("voices", "host", "ru", "engine"), "festival"),
+    "unknown engine": set_at(("voices", "host", "ru", "engine"), "nuance"),
     "unsupported language": set_at(("languages",), ["ru", "en"]),
     "a segment of no kind": drop_music,
 }

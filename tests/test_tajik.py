@@ -9,6 +9,7 @@ import pytest
 
 from radiokit.tts.espeak import Speech, spoken_phonemes, synthesize, text_to_phonemes
 from radiokit.tts.tajik import TAJIK_VOICE, to_espeak
+from radiokit.tts.tajik_russian import to_russian
 
 TAJIK_ALPHABET = "абвгғдеёжзиӣйкқлмнопрстуӯфхҳчҷшъэюя"
 LOANWORD_LETTERS = "цщы"  # ь is silent and tested inside a word
@@ -227,3 +228,19 @@ def test_a_sentence_with_every_letter_has_no_letter_names() -> None:
 )
 def test_a_stress_mark_places_the_stress(text: str, expected: list[str]) -> None:
     assert word_phonemes(to_espeak(text)[0]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The same stress as for espeak-ng, as a '+' before the vowel a Russian voice reads stressed.
+        ("президенти китобро бисту гуфтааст мехонам", "презид+енти кит+обро б+исту гуфт+ааст м+ехонам"),
+        ("вазифаҳояш кишварашон Н+ато Мамадази+мов", "вазифах+ояш кишв+арашон Н+ато Мамадаз+имов"),
+        # Tajik letters become their Russian counterparts; every Tajik letter has one, none is dropped.
+        ("Ҷумҳурӣ қалъа ғӯза маъюб", "Джумхур+и кал+а гуз+а маъ+юб"),
+        ("ба Душанбе", "ба Душанб+е"),  # a little word leans on its neighbour: no mark, the voice decides
+    ],
+)
+def test_tajik_in_russian_letters_keeps_tajik_stress(text: str, expected: str) -> None:
+    assert to_russian(text) == expected
+    assert not set(to_russian(TAJIK_ALPHABET + TAJIK_ALPHABET.upper())) & set("ҳҷқғӣӯҲҶҚҒӢӮ")

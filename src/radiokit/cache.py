@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from radiokit import __version__
 from radiokit.files import sha256
-from radiokit.script import Script, Segment
+from radiokit.script import Script, Segment, Voice
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Part of every key: raised when rendering or mastering changes what the same script sounds like, or what
@@ -94,13 +94,24 @@ def segment_key(script: Script, segment: Segment, language: str) -> str:
         voiceover=segment.voiceover and dataclasses.replace(
             segment.voiceover, lines={k: v for k, v in segment.voiceover.lines.items() if k == language}))
     speakers = {segment.speaker} | {line.speaker for line in (heard.voiceover.lines.values() if heard.voiceover else ())}
-    voices = {name: script.voices[name].get(language) for name in sorted(s for s in speakers if s)}
+    # Which engine speaks depends on what is installed here (a voice may list several), and its version
+    # on the engine itself: both are in the key, as the engine names them.
+    voices = {name: (script.voices[name].get(language), _engine_key(script.voices[name].get(language), language))
+              for name in sorted(s for s in speakers if s)}
     delivery = script.delivery
     return content_key({"radiokit": __version__, "revision": AUDIO_REVISION, "engines": engine_versions(),
                         "language": language,
                         "segment": heard, "voices": voices, "lexicon": script.lexicon.get(language, {}),
                         "rate": delivery.sample_rate, "channels": delivery.channels,
                         "target": delivery.profile.integrated_lufs})
+
+
+def _engine_key(voice: Voice | None, language: str) -> str | None:
+    if voice is None:
+        return None
+    from radiokit.tts import engines
+
+    return engines.resolve(voice, language).key()
 
 
 def version_key(script: Script, language: str, segment_keys: Sequence[str], layout: Sequence[Any]) -> str:

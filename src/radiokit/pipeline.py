@@ -12,9 +12,10 @@ from radiokit.cache import Cache, unusable
 from radiokit.progress import Progress, Silent
 from radiokit.render import render_segments
 from radiokit.report import BuildReport
-from radiokit.script import Script, Voice, load_script
+from radiokit.script import Script, load_script
 from radiokit.settings import BuildOptions
 from radiokit.staging import Staging
+from radiokit.tts import engines as tts_engines
 from radiokit.versions import check_slot, lay_out, master_versions
 
 
@@ -59,8 +60,7 @@ def _open_cache(options: BuildOptions) -> tuple[Cache | None, list[str]]:
 
 
 def _spoken_offline(script: Script) -> Script:
-    """Online (gtts) voices replaced by espeak-ng with the same rate, pitch and volume."""
-    voices = {name: {lang: (Voice("espeak", lang, v.rate, v.pitch, v.volume) if v.engine == "gtts" else v)
-                     for lang, v in per_language.items()}
+    """Online engines (gtts) left out of every voice: what remains speaks, espeak-ng where nothing does."""
+    voices = {name: {lang: tts_engines.offline(voice, lang) for lang, voice in per_language.items()}
               for name, per_language in script.voices.items()}
     return dataclasses.replace(script, voices=voices)

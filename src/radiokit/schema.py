@@ -13,7 +13,7 @@ from radiokit.script import (BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, DELIVERY_K
                              ID3_VERSIONS,
                              ID_PATTERN, KINDS, LANGUAGES, PROFILE_KEYS, PROFILES, PROGRAMME_KEYS, PROGRAMME_REQUIRED,
                              RANGES, SAMPLE_RATES, SEGMENT_KEYS, TIME_PATTERN, TOP_KEYS, TOP_REQUIRED, TRIM_KEYS,
-                             VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
+                             VOICE_RANGES, VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
 
 SCHEMA_ID = "https://radiokit.invalid/schema/episode-1.json"
 
@@ -50,11 +50,15 @@ def _ranged(key: str, description: str) -> dict[str, Any]:
 
 def script_schema() -> dict[str, Any]:
     voice_keys = {
-        "engine": {"enum": list(ENGINES), "description": "espeak (offline, default) or gtts (online, Russian only)"},
-        "voice": {"type": "string", "description": "espeak-ng voice for the language, with a variant: ru, ru+m3"},
-        "rate": _number(80, 450, "Words per minute (espeak)"),
-        "pitch": _number(0, 100, "espeak pitch, 50 is the voice's own"),
-        "volume": _number(0, 200, "espeak volume, 100 is normal"),
+        "engine": {"description": "A registered engine (`radiokit voices`), or a list of them in order of preference: "
+                              "the first installed one speaks",
+                   "anyOf": [{"enum": list(ENGINES)},
+                             {"type": "array", "items": {"enum": list(ENGINES)}, "minItems": 1, "uniqueItems": True}]},
+        "voice": {"type": "string", "description": "A voice of the (first) engine: ru, ru+m3 (espeak), "
+                                                   "msu_ru_nsh_clunits (festival)"},
+        "rate": _number(*VOICE_RANGES["rate"], "Words per minute"),
+        "pitch": _number(*VOICE_RANGES["pitch"], "Pitch, 50 is the voice's own"),
+        "volume": _number(*VOICE_RANGES["volume"], "Volume, 100 is normal"),
     }
     voice = _object(voice_keys, tuple(voice_keys), "How one speaker sounds in one language")
     line = _object({"speaker": {"type": "string"}, "text": {"type": "string", "minLength": 1}, "take": _FILE},

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from radiokit import files, yamlsafe
-from radiokit.errors import ScriptError
+from radiokit.errors import EngineError, ScriptError
+from radiokit.tts import engines as tts_engines
 from radiokit.yamlsafe import Map, Node, Scalar, Seq
 
 FORMAT = "radiokit/1"
 MAX_SCRIPT_BYTES = 1_000_000
 LANGUAGES = ("ru", "tg")
 LANGUAGE_NAMES = {"ru": "Russian", "tg": "Tajik"}
-ENGINES = ("espeak", "gtts")
-ENGINE_LANGUAGES = {"espeak": ("ru", "tg"), "gtts": ("ru",)}
+ENGINES = tts_engines.names()  # registered here (entry points), for the schema; voices are checked by the registry
 PROFILES = {"ebu-r128": (-23.0, -1.0), "podcast": (-16.0, -1.0), "atsc": (-24.0, -2.0)}
 FORMATS = ("mp3", "mp2", "wav")
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aif", ".aiff")
@@ -35,6 +35,7 @@ CHANNEL_COUNTS = (1, 2)
 ID3_VERSIONS = ("2.3", "2.4")
 RANGES = {"level_db": (-40.0, 20.0), "under_db": (-60.0, 0.0), "integrated_lufs": (-40.0, -5.0),
           "true_peak_dbtp": (-12.0, 0.0)}
+VOICE_RANGES = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}  # words a minute; 50 and 100 are neutral
 TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "segments")
 TOP_REQUIRED = ("format", "programme", "languages", "segments")
 PROGRAMME_KEYS = ("series", "title", "episode", "date", "presenter", "publisher", "copyright", "description", "artwork",
@@ -55,7 +56,6 @@ _ID = re.compile(ID_PATTERN)
 # terminal's colour codes) and the Unicode line separators: shown escaped when a message quotes them.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _TIME = re.compile(TIME_PATTERN)
-_ESPEAK_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]{1,40}))?$")  # variants have short names
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,17 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Voice:
-    engine: str
-    voice: str
+    engine: str  # the engine that speaks, when installed here
+    voice: str  # a voice of `engine`
     rate: int | None = None
     pitch: int | None = None
     volume: int | None = None
+    fallbacks: tuple[str, ...] = ()  # engines to speak with instead, in order, when `engine` is not installed
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines in order of preference."""
+        return (self.engine, *self.fallbacks)
 
 
 @dataclass(frozen=True)
@@ -489,38 +495,67 @@ class _Parser:
         found = self.map_of(node, where, ("engine", "voice", "rate", "pitch", "volume"))
         if found is None:
             return None
-        engine_node = self.get(found, "engine")
-        engine = self.choice(engine_node, f"{where}.engine", ENGINES) if engine_node else "espeak"
-        if engine is None:
+        engine_node, voice_node = self.get(found, "engine"), self.get(found, "voice")
+        if engine_node is not None:
+            listed = self.engine_list(engine_node, f"{where}.engine")
+        else:  # a voice named without an engine is an espeak-ng voice (ru+m3), as scripts have always written
+            defaults = ("espeak",) if voice_node is not None else tts_engines.DEFAULT_ENGINES[language]
+            listed = [tts_engines.get(name) for name in defaults]
+        if not listed:
             return None
-        if language not in ENGINE_LANGUAGES[engine]:
-            self.problem(found.line, where, f"engine {engine!r} cannot speak {language!r}: use engine: espeak")
-            return None
-        voice_node = self.get(found, "voice")
-        voice = language
+        chosen = tuple(engine.name for engine in listed)
+        for engine in listed:
+            if language not in engine.languages:
+                self.problem(found.line, where, f"engine {engine.name!r} cannot speak {language!r}: use engine: espeak")
+                return None
+        if not any(engine.installed() for engine in listed):
+            missing = " and ".join(chosen)
+            self.problem((engine_node or found).line, f"{where}.engine",
+                         f"{missing} {'is' if len(chosen) == 1 else 'are'} not installed here: "
+                         f"{'; '.join(engine.install for engine in listed)}, or let espeak speak when it is "
+                         f"missing: engine: [{', '.join(chosen)}, espeak]")
+        first = listed[0]
+        voice = first.default_voice(language)
         if voice_node is not None:
-            voice = self.string(voice_node, f"{where}.voice") or language
-            match = _ESPEAK_VOICE.match(voice)
-            if engine == "gtts":
-                self.problem(voice_node.line, f"{where}.voice", "gtts has one voice per language: remove 'voice'")
-            elif not match or match.group(1) != language:
-                self.problem(voice_node.line, f"{where}.voice",
-                             f"{voice!r} is not a {language} voice: use {language!r} or {language}+VARIANT (e.g. {language}+m3)")
-            elif match.group(2) and not _espeak_variant_exists(match.group(2)):
-                self.problem(voice_node.line, f"{where}.voice", f"espeak-ng has no variant {match.group(2)!r}: "
-                                                                "try m1..m7 or f1..f5")
-        limits = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}
+            voice = self.string(voice_node, f"{where}.voice") or voice
+            trouble = first.check_voice(voice, language)
+            if trouble:
+                self.problem(voice_node.line, f"{where}.voice", trouble)
+        limits = VOICE_RANGES
         numbers: dict[str, int | None] = {}
         for key, (low, high) in limits.items():
             value_node = self.get(found, key)
             if value_node is None:
                 continue
-            if engine == "gtts":
-                self.problem(value_node.line, f"{where}.{key}", f"gtts has no {key}: remove it")
+            if not any(key in engine.prosody for engine in listed):
+                has = "has" if len(chosen) == 1 else "have"
+                self.problem(value_node.line, f"{where}.{key}", f"{' and '.join(chosen)} {has} no {key}: remove it")
                 continue
             value = self.number(value_node, f"{where}.{key}", low, high)
             numbers[key] = int(round(value)) if value is not None else None
-        return Voice(engine=engine, voice=voice, **numbers)
+        return Voice(engine=chosen[0], voice=voice, fallbacks=chosen[1:], **numbers)
+
+    def engine_list(self, node: Node, where: str) -> list[tts_engines.Engine]:
+        """`engine: NAME`, or `engine: [NAME, ...]` in order of preference, each registered here; [] after a problem."""
+        items = node.items if isinstance(node, Seq) else [node]
+        if not items:
+            self.problem(node.line, where, "list at least one engine, e.g. [festival, espeak]")
+            return []
+        registered = tts_engines.names()
+        listed: list[tts_engines.Engine] = []
+        for item in items:
+            name = self.choice(item, where, registered)
+            if name is None:
+                return []
+            if any(engine.name == name for engine in listed):
+                self.problem(item.line, where, f"{name!r} is listed twice")
+                return []
+            try:
+                listed.append(tts_engines.get(name))
+            except EngineError as exc:  # a plugin that does not load
+                self.problem(item.line, where, str(exc))
+                return []
+        return listed
 
     def lexicon(self, node: Node | None) -> dict[str, dict[str, str]]:
         if node is None:
@@ -802,12 +837,6 @@ class _Parser:
         if any(v is None for v in values.values()):
             return None
         return VoiceOver(lines=lines, **values)
-
-
-def _espeak_variant_exists(variant: str) -> bool:
-    import espeakng_loader
-
-    return (Path(espeakng_loader.get_data_path()) / "voices" / "!v" / variant).is_file()
 
 
 _LATIN = dict(zip("абвгдезийклмнопрстуфхцыэғқҳҷӣӯ",

@@ -1,12 +1,16 @@
-"""Speech engines behind one function: text in a language, spoken by a voice, as mono samples."""
+"""Speech behind one function: text in a language, spoken by a script voice through its engine, as mono samples."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from radiokit.script import Voice
-from radiokit.tts.espeak import Speech
+from radiokit.tts.engines import Prosody, Speech, resolve
+
+if TYPE_CHECKING:
+    from radiokit.script import Voice
 
 
 def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
@@ -32,14 +36,14 @@ def spoken_text(text: str, language: str, lexicon: Mapping[str, str]) -> str:
     return russian.normalize(text)
 
 
-def espeak_voice(language: str, voice: Voice) -> str:
-    """The espeak-ng voice name for a script voice: Tajik is read by the Persian voice, with its variant."""
+def espeak_voice(language: str, voice: str) -> str:
+    """The espeak-ng voice name for a script's espeak voice: Tajik is read by the Persian voice, with its variant."""
     if language == "tg":
         from radiokit.tts.tajik import TAJIK_VOICE
 
-        variant = voice.voice.partition("+")[2]
+        variant = voice.partition("+")[2]
         return TAJIK_VOICE + (f"+{variant}" if variant else "")
-    return voice.voice
+    return voice
 
 
 def espeak_input(spoken: str, language: str) -> tuple[str, bool]:
@@ -54,17 +58,11 @@ def espeak_input(spoken: str, language: str) -> tuple[str, bool]:
 
 
 def speak(text: str, language: str, voice: Voice, lexicon: Mapping[str, str]) -> Speech:
-    """Synthesize `text` in `language` with `voice`, after the lexicon's respellings and normalization."""
+    """Synthesize `text` in `language` with `voice`, after the lexicon's respellings and normalization.
+
+    The first of the voice's engines that is installed speaks (tts.engines.resolve); `Speech.engine` names it.
+    """
+    chosen = resolve(voice, language)
     spoken = spoken_text(text, language, lexicon)
-    if voice.engine == "gtts":
-        from radiokit.tts import gtts
-        from radiokit.tts.stress import unmarked
-
-        return gtts.synthesize(unmarked(spoken), language)
-    from radiokit.tts import espeak
-
-    rate = voice.rate or 165
-    pitch = 50 if voice.pitch is None else voice.pitch
-    volume = 100 if voice.volume is None else voice.volume
-    prepared, phonemes = espeak_input(spoken, language)
-    return espeak.synthesize(prepared, espeak_voice(language, voice), rate, pitch, volume, phonemes=phonemes)
+    speech = chosen.engine.synthesize(spoken, language, chosen.voice, Prosody(voice.rate, voice.pitch, voice.volume))
+    return replace(speech, engine=chosen.engine.name)

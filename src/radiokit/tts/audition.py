@@ -12,7 +12,8 @@ from pathlib import Path
 from radiokit import tts
 from radiokit.errors import InputError
 from radiokit.script import Voice, load_script
-from radiokit.tts.espeak import spoken_phonemes, variant_exists
+from radiokit.tts import engines
+from radiokit.tts.espeak import spoken_phonemes
 
 
 @dataclass(frozen=True)
@@ -48,32 +49,33 @@ def line(text: str, language: str, voice: str | None = None, engine: str = "espe
     elif speaker is not None:
         raise InputError("--speaker needs --script FILE: the voices are defined in the script")
     else:
-        chosen = Voice(engine, _checked_voice(voice or language, language, engine))
-    if chosen.engine == "gtts" and language != "ru":
-        raise InputError(f"gtts cannot speak {language!r}: use --engine espeak")
-    if offline and chosen.engine == "gtts":
-        chosen = Voice("espeak", language, chosen.rate, chosen.pitch, chosen.volume)
+        chosen = Voice(engine, _checked_voice(voice, language, engine))
+    for name in chosen.engines:
+        if language not in engines.get(name).languages:
+            raise InputError(f"{name} cannot speak {language!r}: use --engine espeak")
+    if offline:
+        chosen = engines.offline(chosen, language)
     return Line(text, language, chosen, lexicon)
 
 
-def _checked_voice(voice: str, language: str, engine: str) -> str:
-    """The --voice as a script would accept it: the language, with an espeak-ng variant if any (tg+f2)."""
-    name, _, variant = voice.partition("+")
-    if engine == "gtts" and voice != language:
-        raise InputError("gtts has one voice per language: drop --voice")
-    if name != language:
-        raise InputError(f"--voice {voice!r} does not speak {language!r}: use --voice {language} or {language}+m3")
-    if variant and not variant_exists(variant):
-        raise InputError(f"espeak-ng has no variant {variant!r}: try m1..m7 or f1..f5")
+def _checked_voice(voice: str | None, language: str, engine: str) -> str:
+    """The --voice as a script would accept it for the engine (its default voice when none is given)."""
+    found = engines.get(engine)
+    if voice is None:
+        return found.default_voice(language)
+    problem = found.check_voice(voice, language)
+    if problem:
+        raise InputError(problem)
     return voice
 
 
 def phonemes(audition: Line, ipa: bool = False) -> str:
     """What espeak-ng says for the line, as its phoneme mnemonics or in IPA (traced while it synthesizes)."""
-    if audition.voice.engine != "espeak":
-        raise InputError(f"{audition.voice.engine} shows no phonemes: use --text-only, or an espeak voice")
+    chosen = engines.resolve(audition.voice, audition.language)
+    if chosen.engine.name != "espeak":
+        raise InputError(f"{chosen.engine.name} shows no phonemes: use --text-only, or an espeak voice")
     prepared, phoneme_input = tts.espeak_input(audition.spoken, audition.language)
-    return spoken_phonemes(prepared, tts.espeak_voice(audition.language, audition.voice), phoneme_input, ipa)
+    return spoken_phonemes(prepared, tts.espeak_voice(audition.language, chosen.voice), phoneme_input, ipa)
 
 
 def write_wav(audition: Line, path: Path) -> float:

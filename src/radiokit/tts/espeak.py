@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import tempfile
 import threading
-from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from radiokit.errors import EngineError
+from radiokit.tts.engines import PROSODY, Engine, Prosody, Speech  # Speech is imported from here too
 
 # Constants from espeak-ng's speak_lib.h.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -27,14 +29,7 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 
 # espeak-ng keeps global state and is not re-entrant: one synthesis at a time per process.
 _LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Speech:
-    """Mono 16-bit samples as espeak-ng produced them."""
-
-    samples: np.ndarray
-    sample_rate: int
+_VOICE = re.compile(r"^(ru|tg)(?:\+([a-zA-Z0-9_-]{1,40}))?$")  # a script's espeak voice; variants have short names
 
 
 class _Library:
@@ -161,3 +156,47 @@ def spoken_phonemes(text: str, voice: str, phonemes: bool = False, ipa: bool = F
     """What espeak-ng says when it synthesizes `text` (phoneme input included), traced as mnemonics or IPA."""
     with _LOCK:
         return _lib().trace(text, voice, phonemes, ipa)
+
+
+class Espeak(Engine):
+    """espeak-ng through its library: formant speech, every prosody setting, radiokit's phoneme front ends."""
+
+    name = "espeak"
+    languages = ("ru", "tg")
+    prosody = frozenset(PROSODY)
+    phonemes = True
+    install = "pip install --force-reinstall espeakng-loader"
+    summary = ("espeak-ng from the espeakng-loader wheel, offline: Russian with radiokit's stress marks, Tajik "
+               "on its Persian phonemes; a voice is the language with a variant if you like (ru+m3, tg+f2)")
+
+    def installed(self) -> bool:
+        try:
+            import espeakng_loader
+        except ImportError:
+            return False
+        return Path(espeakng_loader.get_library_path()).is_file()
+
+    def version(self) -> str:
+        return f"espeakng-loader {metadata.version('espeakng-loader')}"
+
+    def default_voice(self, language: str) -> str:
+        return language
+
+    def check_voice(self, voice: str, language: str) -> str | None:
+        match = _VOICE.match(voice)
+        if not match or match.group(1) != language:
+            return f"{voice!r} is not a {language} voice: use {language!r} or {language}+VARIANT (e.g. {language}+m3)"
+        if match.group(2) and not variant_exists(match.group(2)):
+            return f"espeak-ng has no variant {match.group(2)!r}: try m1..m7 or f1..f5"
+        return None
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return (language,) if self.installed() else ()
+
+    def synthesize(self, text: str, language: str, voice: str, prosody: Prosody) -> Speech:
+        from radiokit.tts import espeak_input, espeak_voice
+
+        prepared, phonemes = espeak_input(text, language)
+        return synthesize(prepared, espeak_voice(language, voice), prosody.rate or 165,
+                          50 if prosody.pitch is None else prosody.pitch,
+                          100 if prosody.volume is None else prosody.volume, phonemes=phonemes)

@@ -8,12 +8,14 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from importlib import metadata, util
 
 import numpy as np
 
 from radiokit.audio_io import run_ffmpeg
 from radiokit.errors import EngineError
-from radiokit.tts.espeak import Speech
+from radiokit.tts.engines import Engine, Prosody, Speech
+from radiokit.tts.stress import unmarked
 
 _RATE = 24000  # gTTS returns 24 kHz mono MP3
 _CHUNK_CHARS = 100  # what one request carries (gTTS's own limit); sentences are packed up to it
@@ -130,3 +132,31 @@ def _wait_turn(min_interval_s: float) -> None:
         if delay > 0:
             time.sleep(delay)
         _last_request = time.monotonic()
+
+
+class Gtts(Engine):
+    """Google Translate's voice through gTTS: online, Russian only, one voice, no prosody settings."""
+
+    name = "gtts"
+    languages = ("ru",)
+    offline = False
+    install = "pip install gTTS"
+    summary = "Google Translate's voice through gTTS: needs the network; --offline speaks espeak instead"
+
+    def installed(self) -> bool:
+        return util.find_spec("gtts") is not None
+
+    def version(self) -> str:
+        return f"gTTS {metadata.version('gTTS')}"
+
+    def default_voice(self, language: str) -> str:
+        return language
+
+    def check_voice(self, voice: str, language: str) -> str | None:
+        return "gtts has one voice per language: remove 'voice'"
+
+    def voices(self, language: str) -> tuple[str, ...]:
+        return (language,) if self.installed() else ()
+
+    def synthesize(self, text: str, language: str, voice: str, prosody: Prosody) -> Speech:
+        return synthesize(unmarked(text), language)

@@ -189,6 +189,13 @@ def _known_letter(char: str) -> str:
     return unicodedata.normalize("NFKD", char)[:1]
 
 
+def stressed_letter(written: str) -> int | None:
+    """Which vowel letter of a Tajik word (0-based, among stress.VOWELS) is stressed: the word's '+' mark,
+    else the stress rules above; None for a little word that leans on its neighbour."""
+    word, marked = stress.split_mark(written.lower())
+    return marked if marked is not None else _stressed_vowel(word, _syllables(word))
+
+
 def _stressed_vowel(word: str, vowels: int) -> int | None:
     """Index of the stressed vowel of a lower-case word with `vowels` vowels; None if unstressed."""
     if word in _CLITICS or vowels == 0:
