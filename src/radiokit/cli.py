@@ -168,11 +168,50 @@ def _loudness_row(path: Path, measured: Loudness) -> dict[str, Any]:
 
 
 @cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="The cleaned audio, as a WAV file.")
+@click.option("--highpass-hz", type=click.FloatRange(0, 200), default=80.0, show_default=True,
+              help="High-pass corner against rumble; 0 turns it off.")
+@click.option("--no-hum", is_flag=True, help="Leave mains hum alone.")
+@click.option("--no-denoise", is_flag=True, help="Leave broadband noise alone.")
+@click.option("--no-level", is_flag=True, help="Leave the speakers' levels alone.")
+@click.option("--pause-max", type=click.FloatRange(0.5, 10), default=None,
+              help="Shorten pauses longer than this many seconds (off unless given).")
+@click.option("--pause-to", type=click.FloatRange(0.1, 5), default=0.7, show_default=True,
+              help="What a pause longer than --pause-max is shortened to (seconds).")
+@click.option("--report", "show_report", is_flag=True, help="Print what each step found and did, before and after.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+def clean(source: Path, out: Path, highpass_hz: float, no_hum: bool, no_denoise: bool, no_level: bool,
+          pause_max: float | None, pause_to: float, show_report: bool, as_json: bool) -> None:
+    """Clean one interview recording as a build will: high-pass, hum, noise, speaker levels, pauses.
+
+    Each step measures the recording first and acts only where it needs to; a clean studio recording
+    passes nearly untouched (docs/cleanup.md). Mono or stereo, at the file's own rate.
+
+    \b
+    Examples:
+      radiokit clean interview.flac --out cleaned.wav --report
+      radiokit clean phone-line.mp3 --out cleaned.wav --pause-max 2 --json
+    """
+    from radiokit.cleaning import clean_file
+
+    report = _run(lambda: clean_file(source, out, highpass_hz=highpass_hz, hum=not no_hum, denoise=not no_denoise,
+                                     level=not no_level, pause_max_s=pause_max, pause_to_s=pause_to))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    elif show_report:
+        for line in report.lines():
+            click.echo(line)
+    else:
+        click.echo(f"{out}: {report.summary()}", err=True)
+
+
+@cli.command()
 @click.argument("text")
 @click.option("--lang", "language", type=click.Choice(["ru", "tg"]), required=True, help="The line's language.")
 @click.option("--voice", help="espeak-ng voice, with a variant if you like: ru, ru+m3, tg+f2 (default: the language).")
-@click.option("--engine", type=click.Choice(["espeak", "gtts"]), default="espeak", show_default=True,
-              help="Speech engine for --voice (gtts is online and speaks Russian only).")
+@click.option("--engine", default="espeak", show_default=True,
+              help="Speech engine for --voice: espeak, festival, gtts or a plugin (`radiokit voices` lists them).")
 @click.option("--script", "script", type=click.Path(path_type=Path),
               help="Take the voice and the lexicon from this script (with --speaker).")
 @click.option("--speaker", help="With --script: the speaker whose voice reads the line.")
@@ -263,20 +302,17 @@ def check(script: Path, allow_outside: tuple[Path, ...]) -> None:
 
 @cli.command()
 def voices() -> None:
-    """The speech engines, the languages each speaks, and which work offline.
+    """The speech engines registered here (espeak, festival, gtts and any plugin), the languages each
+    speaks, whether it works offline, whether it is installed (or what to install), and its voices.
 
     \b
     Example:
       radiokit voices
     """
-    import espeakng_loader
+    from radiokit.tts import engines
 
-    variants = sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
-    click.echo("engine  language  offline  voice")
-    click.echo("espeak  ru        yes      ru  (espeak-ng's Russian, with radiokit's number and stress front end)")
-    click.echo("espeak  tg        yes      tg  (radiokit's Tajik front end on espeak-ng's Persian phonemes)")
-    click.echo("gtts    ru        no       ru  (Google Translate's voice; needs the network; --offline speaks espeak)")
-    click.echo(f"voice variants (espeak, e.g. ru+m3, tg+f2): {', '.join(variants)}")
+    for line in _run(engines.describe):
+        click.echo(line)
 
 
 @cli.command()

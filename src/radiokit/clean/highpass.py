@@ -1,0 +1,69 @@
+"""High-pass filter against rumble and handling noise, applied only where the band below the cutoff needs it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi, welch
+
+from radiokit.clean.report import StepReport
+
+_ORDER = 4  # per pass; run forward and back: zero phase, 48 dB per octave, the voice's timing untouched
+# A voice puts under a hundredth of its energy below 80 Hz (a low male voice at the ends of phrases); rumble,
+# wind and handling noise put more.
+ACT_ABOVE_SHARE_DB = -20.0
+_ANALYSIS_S = 0.34  # Welch segments: 3 Hz bins (16384 frames at 48 kHz), fine enough for an 80 Hz cutoff
+_CHUNK_SEGMENTS = 200
+_CHUNK_FRAMES = 2**20  # samples filtered at a time
+
+
+def _edge(sos: np.ndarray) -> int:
+    return 3 * (2 * len(sos) + 1)
+
+
+def zero_phase(sos: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """`samples` (n, channels, n > 3 * (2 * sections + 1)) filtered forwards and then backwards, each pass
+    started in the filter's steady state on an odd extension of the edges (as scipy's sosfiltfilt), a piece
+    at a time so that memory holds one copy of the clip rather than three."""
+    edge = _edge(sos)
+    head = 2.0 * samples[0] - samples[edge:0:-1]
+    tail = 2.0 * samples[-1] - samples[-2 : -edge - 2 : -1]
+    steady = sosfilt_zi(sos)[:, :, np.newaxis]  # per unit input, (sections, 2, 1): broadcast over channels
+    out = np.empty(samples.shape)
+    _, state = sosfilt(sos, head, axis=0, zi=steady * head[0])
+    for start in range(0, len(samples), _CHUNK_FRAMES):
+        piece = slice(start, start + _CHUNK_FRAMES)
+        out[piece], state = sosfilt(sos, samples[piece], axis=0, zi=state)
+    after, state = sosfilt(sos, tail, axis=0, zi=state)
+    _, state = sosfilt(sos, after[::-1], axis=0, zi=steady * after[-1])
+    for stop in range(len(samples), 0, -_CHUNK_FRAMES):
+        start = max(0, stop - _CHUNK_FRAMES)
+        backwards, state = sosfilt(sos, out[start:stop][::-1], axis=0, zi=state)
+        out[start:stop] = backwards[::-1]
+    return out
+
+
+def filter_rumble(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> tuple[np.ndarray, StepReport]:
+    """Filter (n, channels) samples above `cutoff_hz` when the band below holds more than a hundredth of
+    their energy; otherwise return them as they are."""
+    sos = butter(_ORDER, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+    if len(samples) <= _edge(sos):  # the edges' extension needs this much signal
+        return samples, StepReport("highpass", False, "clip too short to filter")
+    segment = min(len(samples), 2 ** round(math.log2(_ANALYSIS_S * sample_rate)))
+    hz = np.fft.rfftfreq(segment, 1.0 / sample_rate)
+    power = np.zeros(len(hz))
+    for start in range(0, len(samples), _CHUNK_SEGMENTS * segment):  # a minute or so at a time: bounded memory
+        piece = samples[start : start + _CHUNK_SEGMENTS * segment]
+        if len(piece) >= segment:
+            _, density = welch(piece, fs=sample_rate, nperseg=segment, detrend=False, axis=0)
+            power += density.sum(axis=-1) * len(piece)
+    below = float(power[hz < cutoff_hz].sum())
+    if below <= 0.0:
+        return samples, StepReport("highpass", False, f"nothing below {cutoff_hz:.0f} Hz")
+    share_db = 10.0 * math.log10(below / float(power.sum()))
+    if share_db < ACT_ABOVE_SHARE_DB:
+        return samples, StepReport("highpass", False,
+                                   f"under {cutoff_hz:.0f} Hz {share_db:.0f} dB of the clip: nothing to filter")
+    return zero_phase(sos, samples), StepReport(
+        "highpass", True, f"high-pass at {cutoff_hz:.0f} Hz: rumble {share_db:.0f} dB of the clip")
