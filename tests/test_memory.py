@@ -22,8 +22,8 @@ print(len(rendered.audio) / 1000, resource.getrusage(resource.RUSAGE_SELF).ru_ma
 
 
 def test_a_long_bed_under_a_short_segment_is_decoded_only_as_far_as_it_is_heard(tmp_path: Path) -> None:
-    """40 minutes of bed (8 kHz mono: 38 MB on disk, 850 MB once decoded at 44.1 kHz stereo) under a take of
-    3 s: the rendering process stays far under what decoding the whole bed would take."""
+    """40 minutes of bed (8 kHz mono: 38 MB on disk, 850 MB once decoded at 44.1 kHz stereo, 5.8 GB of peak
+    memory when it was decoded whole) under a take of 3 s: the rendering process stays far under that."""
     rate, minutes = 8000, 40
     with wave.open(str(tmp_path / "bed.wav"), "wb") as bed:
         bed.setnchannels(1)
@@ -41,4 +41,4 @@ def test_a_long_bed_under_a_short_segment_is_decoded_only_as_far_as_it_is_heard(
                           text=True, timeout=300, check=True)
     seconds, peak_mb = done.stdout.split()
     assert abs(float(seconds) - (2 + 3 + 1 + 1)) < 0.1  # preroll, take, postroll, fade-out
-    assert int(peak_mb) < 300, peak_mb
+    assert int(peak_mb) < 1000, peak_mb  # 250 to 500 MB seen: the libraries, not the bed

@@ -309,10 +309,14 @@ def voices() -> None:
     Example:
       radiokit voices
     """
+    import espeakng_loader
+
     from radiokit.tts import engines
 
     for line in _run(engines.describe):
         click.echo(line)
+    variants = sorted(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
+    click.echo(f"voice variants (espeak, e.g. ru+m3, tg+f2): {', '.join(variants)}")
 
 
 @cli.command()
