@@ -1,4 +1,4 @@
-"""Checksums of files, and what every stage needs to write a file whole or not at all."""
+"""What a file is: its checksum, and for an image, the type and size its own bytes declare."""
 
 from __future__ import annotations
 
