@@ -87,3 +87,10 @@ def stereo(mono: np.ndarray) -> np.ndarray:
 def white_noise(frames: int, seed: int) -> np.ndarray:
     """Unit-RMS white noise."""
     return np.random.default_rng(seed).standard_normal(frames)
+
+
+def sentence_onsets(voice: np.ndarray, rate: int) -> list[float]:
+    """Where each sentence starts: the first sample after over a second of digital silence (or the first)."""
+    sounding = np.flatnonzero(voice)
+    starts = [sounding[0]] + [later for earlier, later in zip(sounding[:-1], sounding[1:]) if later - earlier > rate]
+    return [float(start) / rate for start in starts]

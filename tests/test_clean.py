@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import pytest
 
-from cleanup_signals import (SENTENCES, at_snr, hum, line_level_dbfs, pink_noise, si_sdr_db, sines, speech, stereo,
-                             white_noise)
+from cleanup_signals import (SENTENCES, at_snr, hum, line_level_dbfs, pink_noise, sentence_onsets, si_sdr_db, sines,
+                             speech, stereo, white_noise)
 from radiokit.clean import RANGES, CleanupSettings, clean
 from radiokit.loudness import energy_profile, profile_frames
 
@@ -157,13 +157,6 @@ def test_two_speakers_12_db_apart_end_within_2_lu() -> None:
     assert voice_gain_db > 3.0
     assert noise_gain_db <= voice_gain_db + 1.0
     assert cleaned.report.speech_range_after_lu < cleaned.report.speech_range_before_lu - 8.0
-
-
-def sentence_onsets(voice: np.ndarray, rate: int) -> list[float]:
-    """Where each sentence starts: the first sample after over a second of digital silence (or the first)."""
-    sounding = np.flatnonzero(voice)
-    starts = [sounding[0]] + [later for earlier, later in zip(sounding[:-1], sounding[1:]) if later - earlier > rate]
-    return [float(start) / rate for start in starts]
 
 
 def test_long_pauses_are_shortened_and_times_mapped() -> None:

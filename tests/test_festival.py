@@ -144,3 +144,19 @@ def test_without_festival_the_error_says_what_to_install(without_festival: None,
         radiokit.load_script(script)
     assert caught.value.problems == [f"{script}:5: voices.host.ru.engine: festival is not installed here: {INSTALL}, "
                                      "or let espeak speak when it is missing: engine: [festival, espeak]"]
+
+
+def test_check_times_festival_speech_at_festivals_pace(tmp_path: Path) -> None:
+    from radiokit.check import estimate
+
+    text = ("Москва не раз давала понять, что хотела бы вернуть российских пограничников на таджикско-афганскую "
+            "границу. Душанбе против.")
+    script = tmp_path / "episode.yaml"
+    script.write_text("format: radiokit/1\nprogramme: {series: T, title: T}\nlanguages: [ru]\n"
+                      f"voices:\n  host: {{ru: {{engine: festival, voice: {DEFAULT_VOICE}}}}}\n"
+                      f"segments:\n  - {{id: a, speaker: host, text: {{ru: '{text}'}}}}\n", encoding="utf-8")
+    [timing] = estimate(radiokit.load_script(script))
+    speech = speak(text, "ru", VOICE, {})
+    spoken = seconds(speech.samples, speech.sample_rate)
+    print(f"estimated {timing.total_s:.1f} s, spoken {spoken:.1f} s")
+    assert timing.total_s == pytest.approx(spoken, rel=0.15)

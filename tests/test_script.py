@@ -191,7 +191,7 @@ def test_nesting_is_bounded_before_python_recursion_gives_out(tmp_path: Path, te
 
 def test_twenty_levels_of_nesting_are_still_read(tmp_path: Path) -> None:
     found = refused(tmp_path, "a: " + "[" * 20 + "]" * 20 + "\n")
-    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, segments"
+    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, cleanup, segments"
 
 
 @pytest.mark.parametrize("value", ["2012-02-30", "2012-13-45", "2012-10-26 25:00:00"])
@@ -255,3 +255,70 @@ def test_control_characters_and_line_breaks_in_keys_keep_one_line_per_problem(tm
     head = HEAD.replace("segments:\n", 'lexicon:\n  ru: {"a\\nb\\u2028c\\e[31md\\x9b": ""}\nsegments:\n')
     assert problems(tmp_path, "  - id: a\n    silence: 1\n", head) == [
         ":11: lexicon.ru.a\\nb\\u2028c\\x1b[31md\\x9b: is empty: write the text"]
+
+
+CLIP = "  - id: a\n    clip: a.wav\n"  # segments[1] (a) on line 11, its clip on 12
+
+
+@pytest.mark.parametrize("keys, expected", [
+    ("    cleanup: {hum: true, denoize: false}\n",
+     ":13: segments[1] (a): cleanup: unknown key 'denoize': did you mean 'denoise'?"),
+    ("    cleanup: {highpass_hz: 500}\n",
+     ":13: segments[1] (a): cleanup.highpass_hz: 500 is out of range: use a value between 0 and 200"),
+    ("    cleanup: {highpass_hz: 5}\n",
+     ":13: segments[1] (a): cleanup.highpass_hz: 5 Hz filters nothing a listener hears: use 20 to 200 Hz, or 0"),
+    ("    cleanup: {pause_max: 30}\n",
+     ":13: segments[1] (a): cleanup.pause_max: 30 s is out of range: use a time between 0.5 and 10 s"),
+    ("    cleanup: {pause_max: 1, pause_to: 2}\n",
+     ":13: segments[1] (a): cleanup: pause_to (2 s) must be shorter than pause_max (1 s)"),
+    ("    cleanup: {pause_to: 0.5}\n",
+     ":13: segments[1] (a): cleanup: pause_to is what a pause longer than pause_max is cut to: add pause_max"),
+    ("    cleanup: {hum: maybe}\n",
+     ":13: segments[1] (a): cleanup.hum: must be true or false"),
+    ("    cleanup: off please\n",
+     ":13: segments[1] (a): cleanup: must be true, false, or a map of keys (highpass_hz, hum, denoise, level,"),
+    ("    clip_language: ru\n    transcript: {ru: Слова, tg: Калимаҳо}\n"
+     "    voiceover:\n      tg: {speaker: host, text: Тарҷума}\n",
+     ":14: segments[1] (a): transcript.tg: the tg voice-over's text is what this language hears: remove this"),
+    ("    transcript: ''\n", ":13: segments[1] (a): transcript: is empty: write the text"),
+])
+def test_cleanup_and_transcript_problems_name_line_segment_and_fix(tmp_path: Path, keys: str, expected: str) -> None:
+    found = problems(tmp_path, CLIP + keys)
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+@pytest.mark.parametrize("key", ["cleanup: false", "transcript: Слова"])
+def test_clip_keys_on_another_kind_are_refused(tmp_path: Path, key: str) -> None:
+    found = problems(tmp_path, f"  - id: a\n    silence: 1\n    {key}\n")
+    assert found == [f":13: segments[1] (a): {key.split(':')[0]!r} does not apply to a silence segment: remove it"]
+
+
+def test_cleanup_settings_come_from_the_episode_and_each_clip(tmp_path: Path) -> None:
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    path = tmp_path / "episode.yaml"
+    path.write_text(HEAD.replace("segments:\n", "cleanup: {hum: false, pause_max: '0:02'}\nsegments:\n")
+                    + CLIP.replace("id: a", "id: plain")
+                    + CLIP.replace("id: a", "id: own") + "    cleanup: {pause_to: 0.3, highpass_hz: 0}\n"
+                    + CLIP.replace("id: a", "id: raw") + "    cleanup: false\n"
+                    + CLIP.replace("id: a", "id: quiet") + "    level_db: -3\n"
+                    + "  - id: link\n    silence: 1\n", encoding="utf-8")
+    segments = {segment.id: segment for segment in load_script(path).segments}
+    plain, own = segments["plain"].cleanup, segments["own"].cleanup
+    assert plain is not None and (plain.hum, plain.denoise, plain.pause_max_s, plain.pause_to_s) == (False, True, 2.0, 0.7)
+    assert own is not None and (own.hum, own.pause_max_s, own.pause_to_s, own.highpass_hz) == (False, 2.0, 0.3, 0.0)
+    assert segments["raw"].cleanup is None and segments["link"].cleanup is None
+    assert segments["quiet"].cleanup == plain
+
+
+def test_a_transcript_is_heard_where_the_clip_plays_as_recorded(tmp_path: Path) -> None:
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    path = tmp_path / "episode.yaml"
+    path.write_text(HEAD + CLIP + "    clip_language: ru\n    transcript: Слова\n"
+                    + CLIP.replace("id: a", "id: b") + "    clip_language: ru\n    transcript: Слова\n"
+                    "    voiceover:\n      tg: {take: a.wav}\n"
+                    + CLIP.replace("id: a", "id: c") + "    clip_language: ru\n    transcript: {ru: Слова, tg: Калима}\n"
+                    "    voiceover:\n      tg: {take: a.wav}\n", encoding="utf-8")
+    segments = {segment.id: segment for segment in load_script(path).segments}
+    assert segments["a"].transcript == {"ru": "Слова", "tg": "Слова"}  # untranslated: Tajik listeners hear it too
+    assert segments["b"].transcript == {"ru": "Слова"}  # a take's words are not the clip's
+    assert segments["c"].transcript == {"ru": "Слова", "tg": "Калима"}

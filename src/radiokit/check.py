@@ -1,8 +1,10 @@
 """`radiokit check`: validate a script and estimate each version's timing, without any audio work.
 
 Files are timed from their headers; synthesized speech from its length in characters at the voice's
-rate, scaled from the speaking rates espeak-ng reaches through radiokit's front ends at its default rate
-(docs/speech.md says how they were measured). An estimate, not a promise: `radiokit build` times the audio.
+rate (or, where it sets none, the pace of the engine that will speak it here), scaled from the speaking
+rates espeak-ng reaches through radiokit's front ends at its default rate (docs/speech.md says how they
+were measured). A clip whose long pauses are to be shortened is timed as recorded, an upper bound. An
+estimate, not a promise: `radiokit build` times the audio.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radiokit import audio_io
+from radiokit.errors import EngineError
 from radiokit.script import Script, Segment, Voice
+from radiokit.tts import engines
 
 DEFAULT_RATE = 175
 CHARACTERS_PER_SECOND = {"ru": 19.0, "tg": 14.4}  # at DEFAULT_RATE
@@ -23,7 +27,7 @@ class Row:
     segment: Segment
     start_s: float
     duration_s: float
-    basis: str  # how the length is known: "file", "text", "set"
+    basis: str  # how the length is known: "file", "text", "set"; "max" for a clip whose pauses get shortened
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,11 @@ def _file_seconds(path: Path, start_s: float = 0.0, end_s: float | None = None) 
 
 def _speech_seconds(script: Script, speaker: str | None, text: str, language: str) -> float:
     voice = script.voices.get(speaker or "", {}).get(language) or Voice("espeak", language)
-    rate = voice.rate or DEFAULT_RATE
+    try:
+        own_rate = engines.resolve(voice, language).engine.own_rate
+    except EngineError:  # nothing installed speaks it: the build will say so
+        own_rate = DEFAULT_RATE
+    rate = voice.rate or own_rate
     return len(text) / (CHARACTERS_PER_SECOND.get(language, 15.0) * rate / DEFAULT_RATE)
 
 
@@ -74,10 +82,11 @@ def _segment_seconds(script: Script, segment: Segment, language: str) -> tuple[f
         seconds = _file_seconds(segment.clip, segment.trim_start_s, segment.trim_end_s)
         vo = segment.voiceover
         line = vo.lines.get(language) if vo and segment.clip_language not in (None, language) else None
+        basis = "max" if segment.cleanup is not None and segment.cleanup.pause_max_s is not None else "file"
         if vo is None or line is None:
-            return seconds, "file"
+            return seconds, basis
         if line.take is not None:
-            return max(seconds, vo.lead_s + _file_seconds(line.take)), "file"
+            return max(seconds, vo.lead_s + _file_seconds(line.take)), basis
         return max(seconds, vo.lead_s + _speech_seconds(script, line.speaker, line.text or "", language)), "text"
     take = segment.take.get(language)
     if take is not None:

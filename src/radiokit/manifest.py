@@ -32,11 +32,13 @@ class SegmentEntry:
     kind: str
     start_s: float
     duration_s: float
-    text: str  # as spoken ("" for music, silence and untranslated clips); not in the manifest
+    text: str  # the words heard: as spoken, a voice-over's, a clip's transcript ("" where there are none)
     clip_language: str | None  # not in the manifest
     file: str  # relative to the package folder
     integrated_lufs: float  # as encoded; -inf for silence
     true_peak_dbtp: float
+    engine: str | None = None  # the speech engine that spoke in it
+    cleanup: Mapping[str, Any] | None = None  # what the cleanup chain did to a clip (CleanupReport as JSON)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ class Manifest:
                          "start_s": round(s.start_s, 3), "duration_s": round(s.duration_s, 3),
                          "end_s": round(s.start_s + s.duration_s, 3), **checked(s.file),
                          "integrated_lufs": json_figure(s.integrated_lufs),
-                         "true_peak_dbtp": json_figure(s.true_peak_dbtp)}
+                         "true_peak_dbtp": json_figure(s.true_peak_dbtp), "text": s.text, "engine": s.engine,
+                         **({"cleanup": dict(s.cleanup)} if s.cleanup is not None else {})}
                         for s in entry.segments
                     ],
                 }
@@ -237,8 +240,10 @@ class _Reader:
                     index=self.value(segment, "index", int, at), id=self.text(segment, "id", at) or "",
                     title=self.value(segment, "title", str, at), kind=self.text(segment, "kind", at) or "",
                     start_s=self.number(segment, "start_s", at), duration_s=self.number(segment, "duration_s", at),
-                    text="", clip_language=None, file=self.value(segment, "file", str, at), integrated_lufs=self.figure(segment, "integrated_lufs", at),
-                    true_peak_dbtp=self.figure(segment, "true_peak_dbtp", at)))
+                    text=self.text(segment, "text", at) or "", clip_language=None,
+                    file=self.value(segment, "file", str, at), integrated_lufs=self.figure(segment, "integrated_lufs", at),
+                    true_peak_dbtp=self.figure(segment, "true_peak_dbtp", at), engine=self.text(segment, "engine", at),
+                    cleanup=self.value(segment, "cleanup", dict, at, optional=True)))
             languages.append(LanguageEntry(
                 language=language, file=self.value(entry, "file", str, where),
                 duration_s=self.number(entry, "duration_s", where),

@@ -16,7 +16,7 @@ from radiokit.script import Script, load_script
 from radiokit.settings import BuildOptions
 from radiokit.staging import Staging
 from radiokit.tts import engines as tts_engines
-from radiokit.versions import check_slot, lay_out, master_versions
+from radiokit.versions import check_slot, cleanup_notes, lay_out, master_versions
 
 
 def build(script: Script | str | os.PathLike[str], options: BuildOptions | None = None, *,
@@ -34,6 +34,7 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
     with Staging(options.out, script.programme.slug) as stage:
         rendered = render_segments(script, stage.work, store, options.jobs, progress)
         versions = [lay_out(script, language, rendered, store) for language in script.languages]
+        notes += cleanup_notes(versions)
         notes += [note for version in versions for note in version.notes]
         notes += check_slot(script, versions, options.force)
         entries, mastering_notes = master_versions(script, versions, stage.folder, store, options.jobs, progress)

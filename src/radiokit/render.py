@@ -3,6 +3,7 @@ to a WAV and its energy profile (from the cache where it can), in worker process
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -14,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from radiokit import audio_io, cache, tts, workers
+from radiokit import audio_io, cache, clean, tts, workers
 from radiokit.audio_io import AudioSegment
 from radiokit.cache import Cache
+from radiokit.clean import CleanupReport
 from radiokit.errors import AudioInputError, EngineError
 from radiokit.loudness import energy_profile, measure, profile_loudness
 from radiokit.progress import Progress
@@ -39,6 +41,8 @@ class Rendered:
     notes: tuple[str, ...] = ()  # things the build report should tell the producer
     # Its energy profile (loudness.energy_profile), where leveling made it and nothing changed the audio since.
     profile: np.ndarray | None = None
+    engine: str | None = None  # the speech engine that spoke in it, if one did
+    cleanup: CleanupReport | None = None  # what the cleanup chain did to a clip
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def _render(script: Script, segment: Segment, language: str) -> Rendered:
         audio = audio.fade_in(int(segment.fade_in_s * 1000))
     if segment.fade_out_s:
         audio = audio.fade_out(int(segment.fade_out_s * 1000))
-    return Rendered(audio, result.spoken_text, result.notes)  # the fades change what its profile would be
+    # The fades change what its profile would be.
+    return dataclasses.replace(result, audio=audio, profile=None)
 
 
 class _Renderer:
@@ -117,24 +122,27 @@ class _Renderer:
         gain = 10 ** ((self.target_lufs + offset_db - measured) / 20)
         return Leveled(audio_io.from_array(samples * gain, self.rate), profile * gain**2)
 
-    def voice(self, speaker: str, text: str) -> AudioSegment:
+    def voice(self, speaker: str, text: str) -> tuple[AudioSegment, str]:
+        """`text` spoken by `speaker`, and the name of the engine that spoke it."""
         voice = self.script.voices[speaker][self.language]
         _log.debug("%s voice %s (rate %s, pitch %s) speaks %s: %s", voice.engine, voice.voice, voice.rate, voice.pitch,
                    self.language, text)
         speech = tts.speak(text, self.language, voice, self.script.lexicon.get(self.language, {}))
-        return audio_io.from_samples(speech.samples, speech.sample_rate, self.rate, self.channels)
+        return audio_io.from_samples(speech.samples, speech.sample_rate, self.rate, self.channels), speech.engine
 
     def speech(self, segment: Segment) -> Rendered:
         take = segment.take.get(self.language)
         text = segment.text.get(self.language, "")
+        engine = None
         if take is not None:
             voice = self.level(self.decode(take))
         else:
             assert segment.speaker is not None
-            voice = self.level(self.voice(segment.speaker, text))
+            spoken, engine = self.voice(segment.speaker, text)
+            voice = self.level(spoken)
         if segment.bed is not None:
-            return Rendered(self.under_bed(voice.audio, segment.bed), text)
-        return Rendered(voice.audio, text, profile=voice.profile)
+            return Rendered(self.under_bed(voice.audio, segment.bed), text, engine=engine)
+        return Rendered(voice.audio, text, profile=voice.profile, engine=engine)
 
     def under_bed(self, voice: AudioSegment, bed: Bed) -> AudioSegment:
         """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
@@ -173,20 +181,31 @@ class _Renderer:
     def clip(self, segment: Segment) -> Rendered:
         assert segment.clip is not None
         notes = self.trim_notes(segment)
-        original = self.level(self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s), segment.level_db)
+        decoded = self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s)
+        report = None
+        if segment.cleanup is not None:
+            cleaned = clean.clean(audio_io.to_array(decoded), self.rate, segment.cleanup)
+            decoded, report = audio_io.from_array(cleaned.samples, self.rate), cleaned.report
+        original = self.level(decoded, segment.level_db)
+        words = segment.transcript.get(self.language, "")
         if segment.clip_language in (None, self.language):
-            return Rendered(original.audio, "", notes, original.profile)
+            return Rendered(original.audio, words, notes, original.profile, cleanup=report)
         vo = segment.voiceover
         line = vo.lines.get(self.language) if vo is not None else None
         if vo is None or line is None:
             note = f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})"
-            return Rendered(original.audio, "", (*notes, note), original.profile)
+            return Rendered(original.audio, words, (*notes, note), original.profile, cleanup=report)
+        engine = None
         if line.take is not None:
             translation = self.level(self.decode(line.take))
         else:
             assert line.speaker is not None and line.text is not None
-            translation = self.level(self.voice(line.speaker, line.text))
-        return Rendered(self.voiceover(original.audio, translation.audio, vo), line.text or "", notes)
+            spoken, engine = self.voice(line.speaker, line.text)
+            translation = self.level(spoken)
+        # The lead is a time in the clip as recorded: where pauses were shortened, it moves with the words.
+        lead_s = report.output_time(vo.lead_s) if report else vo.lead_s
+        return Rendered(self.voiceover(original.audio, translation.audio, vo, lead_s), line.text or words, notes,
+                        engine=engine, cleanup=report)
 
     def trim_notes(self, segment: Segment) -> tuple[str, ...]:
         """A trim that starts past the file's end cannot be played (AudioInputError); one that ends past it
@@ -203,9 +222,10 @@ class _Renderer:
                     f"{self.shown(segment.clip)} ({length:.1f} s): the clip plays to its end",)
         return ()
 
-    def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver) -> AudioSegment:
+    def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver,
+                  lead_s: float) -> AudioSegment:
         """The original at full level for the lead, ducked under the translation, full again for any tail."""
-        lead = int(vo.lead_s * 1000)
+        lead = int(lead_s * 1000)
         end = lead + len(translation)
         if len(original) < end:
             original = original + self.silence(end - len(original))
@@ -235,6 +255,8 @@ class SegmentFile:
     frames: int
     text: str
     notes: tuple[str, ...]
+    engine: str | None = None  # the speech engine that spoke in it
+    cleanup: dict[str, Any] | None = None  # a clip's CleanupReport, as JSON with its one-line "summary"
 
 
 def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
@@ -260,7 +282,8 @@ def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
         done[job.language, job.number] = rendered
         if store and job.key:
             store.store("segments", job.key, {"audio.wav": rendered.wav, "profile.npy": rendered.profile},
-                        {"frames": rendered.frames, "text": rendered.text, "notes": list(rendered.notes)}, link=True)
+                        {"frames": rendered.frames, "text": rendered.text, "notes": list(rendered.notes),
+                         "engine": rendered.engine, "cleanup": rendered.cleanup}, link=True)
         progress.advance()
 
     workers.run_all(functools.partial(render_to_file, script), pending, jobs, finished)
@@ -271,8 +294,12 @@ def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
     notes = cache.typed(data, "notes", list)
     if not all(isinstance(note, str) for note in notes):
         raise TypeError("notes")
+    engine, cleanup = data["engine"], data["cleanup"]
+    if not (engine is None or isinstance(engine, str)) or not (
+            cleanup is None or isinstance(cleanup, dict) and isinstance(cleanup.get("summary"), str)):
+        raise TypeError("engine or cleanup")
     return SegmentFile(entry / "audio.wav", entry / "profile.npy", cache.typed(data, "frames", int),
-                       cache.typed(data, "text", str), tuple(notes))
+                       cache.typed(data, "text", str), tuple(notes), engine, cleanup)
 
 
 def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
@@ -282,7 +309,9 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     profile = job.wav.with_suffix(".npy")
     np.save(profile, rendered.profile if rendered.profile is not None
             else energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
-    return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes)
+    cleanup = rendered.cleanup and {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
+    return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes,
+                       rendered.engine, cleanup)
 
 
 def check_sources(script: Script, segments: list[Segment]) -> None:

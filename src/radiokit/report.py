@@ -65,6 +65,10 @@ def as_json(report: BuildReport) -> dict[str, Any]:
                 "true_peak_dbtp": round(entry.true_peak_dbtp, 2),
                 "loudness_range_lu": round(entry.loudness_range_lu, 2),
                 "files": [str(path) for path in _files(report, entry)],
+                "segments": [{"id": seg.id, "kind": seg.kind, "start_s": round(seg.start_s, 3),
+                              "duration_s": round(seg.duration_s, 3), "engine": seg.engine,
+                              "cleanup": seg.cleanup["summary"] if seg.cleanup else None}
+                             for seg in entry.segments],
             }
             for entry in report.languages
         ],

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from radiokit.script import (BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, DELIVERY_KEYS, ENGINES, FORMAT, FORMATS,
-                             ID3_VERSIONS,
+from radiokit.script import (BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, CLEANUP_KEYS, CLEANUP_RANGES, DELIVERY_KEYS,
+                             ENGINES, FORMAT, FORMATS, ID3_VERSIONS,
                              ID_PATTERN, KINDS, LANGUAGES, PROFILE_KEYS, PROFILES, PROGRAMME_KEYS, PROGRAMME_REQUIRED,
                              RANGES, SAMPLE_RATES, SEGMENT_KEYS, TIME_PATTERN, TOP_KEYS, TOP_REQUIRED, TRIM_KEYS,
                              VOICE_RANGES, VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
@@ -48,6 +48,24 @@ def _ranged(key: str, description: str) -> dict[str, Any]:
     return _number(*RANGES[key], description)
 
 
+def _cleanup(description: str) -> dict[str, Any]:
+    def time(key: str, what: str) -> dict[str, Any]:
+        low, high = CLEANUP_RANGES[CLEANUP_KEYS[key]]
+        return {"description": f"{what} ({low:g}-{high:g} s)",
+                "anyOf": [{"type": "number", "minimum": low, "maximum": high},
+                          {"type": "string", "pattern": TIME_PATTERN}]}
+    flag = {"type": "boolean"}
+    keys = _object({
+        "highpass_hz": _number(*CLEANUP_RANGES["highpass_hz"], "Rumble filter cutoff (Hz); 0 turns it off"),
+        "hum": flag | {"description": "Find and cancel 50 or 60 Hz mains hum"},
+        "denoise": flag | {"description": "Reduce steady broadband noise"},
+        "level": flag | {"description": "Even out speakers recorded at different levels"},
+        "pause_max": time("pause_max", "Pauses longer than this are shortened"),
+        "pause_to": time("pause_to", "What such a pause is shortened to"),
+    }, tuple(CLEANUP_KEYS), "Settings of the cleanup chain")
+    return {"description": description, "anyOf": [{"type": "boolean"}, keys]}
+
+
 def script_schema() -> dict[str, Any]:
     voice_keys = {
         "engine": {"description": "A registered engine (`radiokit voices`), or a list of them in order of preference: "
@@ -78,6 +96,8 @@ def script_schema() -> dict[str, Any]:
         "voiceover": _object({**{language: line for language in LANGUAGES}, "lead": _TIME,
                               "under_db": _ranged("under_db", "The original under the voice (dB)")},
                              VOICEOVER_KEYS, "Translation over the clip, per language, with its lead and duck"),
+        "cleanup": _cleanup("The clip's cleanup: false plays it as recorded, true or keys change the episode's"),
+        "transcript": _text("The clip's words: one text (in its language), or per language where it is heard"),
         "silence": _TIME,
         "bed": _object({"music": _FILE, "under_db": _ranged("under_db", "The music under the voice (dB)"),
                         "preroll": _TIME, "postroll": _TIME, "fade_out": _TIME},
@@ -129,6 +149,7 @@ def script_schema() -> dict[str, Any]:
                        "additionalProperties": _per_language(voice, "The speaker's voice per language")},
             "lexicon": _per_language({"type": "object", "additionalProperties": {"type": "string"}},
                                      "Whole-word respellings per language ('+' before a vowel marks stress)"),
+            "cleanup": _cleanup("Cleanup of every clip (on by default): false, true, or its settings"),
             "segments": {"type": "array", "minItems": 1, "items": segment, "description": "The programme in order"},
         }, TOP_KEYS, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
             required=TOP_REQUIRED),

@@ -7,11 +7,13 @@ import difflib
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from radiokit import files, yamlsafe
+from radiokit.clean.settings import RANGES as CLEANUP_RANGES
+from radiokit.clean.settings import CleanupSettings
 from radiokit.errors import EngineError, ScriptError
 from radiokit.tts import engines as tts_engines
 from radiokit.yamlsafe import Map, Node, Scalar, Seq
@@ -36,7 +38,7 @@ ID3_VERSIONS = ("2.3", "2.4")
 RANGES = {"level_db": (-40.0, 20.0), "under_db": (-60.0, 0.0), "integrated_lufs": (-40.0, -5.0),
           "true_peak_dbtp": (-12.0, 0.0)}
 VOICE_RANGES = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}  # words a minute; 50 and 100 are neutral
-TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "segments")
+TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "cleanup", "segments")
 TOP_REQUIRED = ("format", "programme", "languages", "segments")
 PROGRAMME_KEYS = ("series", "title", "episode", "date", "presenter", "publisher", "copyright", "description", "artwork",
                   "slug", "funder")
@@ -45,12 +47,16 @@ DELIVERY_KEYS = ("profile", "formats", "bitrate_kbps", "sample_rate", "channels"
                  "target_duration", "tolerance")
 PROFILE_KEYS = ("integrated_lufs", "true_peak_dbtp")
 SEGMENT_KEYS = ("id", "title", "speaker", "text", "take", "music", "level_db", "clip", "clip_language", "trim",
-                "voiceover", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade", "languages")
+                "voiceover", "cleanup", "transcript", "silence", "bed", "gap", "fade_in", "fade_out", "crossfade",
+                "languages")
 KINDS = {"text": "speech", "music": "music", "clip": "clip", "silence": "silence"}  # the key that makes each kind
 BED_KEYS = ("music", "under_db", "preroll", "postroll", "fade_out")
 TRIM_KEYS = ("start", "end")
 VOICEOVER_KEYS = (*LANGUAGES, "lead", "under_db")
 VOICEOVER_LINE_KEYS = ("speaker", "text", "take")
+# A script's `cleanup:` keys and the CleanupSettings field each sets (times without their unit, as elsewhere).
+CLEANUP_KEYS = {"highpass_hz": "highpass_hz", "hum": "hum", "denoise": "denoise", "level": "level",
+                "pause_max": "pause_max_s", "pause_to": "pause_to_s"}
 _ID = re.compile(ID_PATTERN)
 # Control characters (among them all that str.splitlines splits on, and the escape that starts a
 # terminal's colour codes) and the Unicode line separators: shown escaped when a message quotes them.
@@ -149,6 +155,8 @@ class Segment:
     trim_start_s: float = 0.0
     trim_end_s: float | None = None
     voiceover: VoiceOver | None = None
+    cleanup: CleanupSettings | None = None  # a clip's cleanup chain; None: played as recorded
+    transcript: Mapping[str, str] = field(default_factory=dict)  # a clip's words, per language where heard as recorded
     silence_s: float = 0.0
     bed: Bed | None = None
     gap_s: float | None = None
@@ -231,6 +239,7 @@ class _Parser:
         self.folder = folder
         self.allow_outside = allow_outside
         self.problems: list[tuple[int, str]] = []
+        self.episode_cleanup: CleanupSettings | None = CleanupSettings()  # what a clip gets unless it says otherwise
 
     def problem(self, line: int, where: str, message: str) -> None:
         # "segments[4] (mamadazimov).trim.end" is shown as "segments[4] (mamadazimov): trim.end: ..." so that
@@ -398,6 +407,9 @@ class _Parser:
         voices = self.voices(self.get(top, "voices"))
         lexicon = self.lexicon(self.get(top, "lexicon"))
         programme = self.programme(self.get(top, "programme"), languages)
+        cleanup_node = self.get(top, "cleanup")
+        if cleanup_node is not None:
+            self.episode_cleanup = self.cleanup(cleanup_node, "cleanup", CleanupSettings())
         segments = self.segments(self.get(top, "segments"), languages, voices)
         if programme is None or self.problems:
             return None
@@ -700,7 +712,7 @@ class _Parser:
         elif kind == "music":
             values["music"] = self.file(self.value(found, "music"), f"{where}.music", AUDIO_SUFFIXES)
         elif kind == "clip":
-            self.clip(found, where, voices, values)
+            self.clip(found, where, own_languages, voices, values)
         else:
             values["silence_s"] = self.time(self.value(found, "silence"), f"{where}.silence", positive=True)
         self.misplaced(found, where, kind)
@@ -713,7 +725,7 @@ class _Parser:
     def misplaced(self, found: Map, where: str, kind: str) -> None:
         """Keys that belong to another kind are mistakes the producer should hear about."""
         belongs = {"speaker": "speech", "take": "speech", "bed": "speech", "clip_language": "clip", "trim": "clip",
-                   "voiceover": "clip", "level_db": "music"}
+                   "voiceover": "clip", "cleanup": "clip", "transcript": "clip", "level_db": "music"}
         for key, owner in belongs.items():
             if key in found.entries and owner != kind and not (key == "level_db" and kind == "clip"):
                 line = found.entries[key][0]
@@ -776,7 +788,8 @@ class _Parser:
             return None
         return Bed(music=music, **values)
 
-    def clip(self, found: Map, where: str, voices: Mapping[str, Mapping[str, Voice]], values: dict[str, Any]) -> None:
+    def clip(self, found: Map, where: str, languages: tuple[str, ...], voices: Mapping[str, Mapping[str, Voice]],
+             values: dict[str, Any]) -> None:
         values["clip"] = self.file(self.value(found, "clip"), f"{where}.clip", AUDIO_SUFFIXES)
         language_node = self.get(found, "clip_language")
         clip_language = self.choice(language_node, f"{where}.clip_language", LANGUAGES) if language_node else None
@@ -793,6 +806,77 @@ class _Parser:
         vo_node = self.get(found, "voiceover")
         if vo_node is not None:
             values["voiceover"] = self.voiceover(vo_node, f"{where}.voiceover", clip_language, voices)
+        cleanup_node = self.get(found, "cleanup")
+        values["cleanup"] = (self.cleanup(cleanup_node, f"{where}.cleanup", self.episode_cleanup or CleanupSettings())
+                             if cleanup_node is not None else self.episode_cleanup)
+        transcript_node = self.get(found, "transcript")
+        if transcript_node is not None:
+            values["transcript"] = self.transcript(transcript_node, f"{where}.transcript", languages, clip_language,
+                                                   values.get("voiceover"))
+
+    def cleanup(self, node: Node, where: str, base: CleanupSettings) -> CleanupSettings | None:
+        """`false` (played as recorded), `true` (`base`), or a map of keys that change `base`."""
+        if isinstance(node, Scalar) and isinstance(node.value, bool):
+            return base if node.value else None
+        if not isinstance(node, Map):
+            self.problem(node.line, where, "must be true, false, or a map of keys (" + ", ".join(CLEANUP_KEYS) + ")")
+            return base
+        found = self.map_of(node, where, tuple(CLEANUP_KEYS))
+        if found is None:
+            return base
+        changes: dict[str, Any] = {}
+        for key, (line, value) in found.entries.items():
+            field_name, here = CLEANUP_KEYS.get(key), f"{where}.{key}"
+            if field_name is None:
+                continue
+            if field_name in ("hum", "denoise", "level"):
+                if isinstance(value, Scalar) and isinstance(value.value, bool):
+                    changes[field_name] = value.value
+                else:
+                    self.problem(line, here, "must be true or false")
+                continue
+            low, high = CLEANUP_RANGES[field_name]
+            if field_name == "highpass_hz":
+                number = self.number(value, here, 0.0, high)
+                if number is not None and 0 < number < 20:
+                    self.problem(line, here, f"{number:g} Hz filters nothing a listener hears: use 20 to "
+                                             f"{high:g} Hz, or 0 to turn the filter off")
+                    number = None
+            else:
+                number = self.time(value, here, positive=True)
+                if number is not None and not low <= number <= high:
+                    self.problem(line, here, f"{number:g} s is out of range: use a time between {low:g} and {high:g} s")
+                    number = None
+            if number is not None:
+                changes[field_name] = number
+        pause_max = changes.get("pause_max_s", base.pause_max_s)
+        pause_to = changes.get("pause_to_s", base.pause_to_s)
+        if "pause_to_s" in changes and pause_max is None:
+            self.problem(found.line, where, "pause_to is what a pause longer than pause_max is cut to: add pause_max")
+            return base
+        if pause_max is not None and pause_to >= pause_max:
+            self.problem(found.line, where, f"pause_to ({pause_to:g} s) must be shorter than pause_max "
+                                            f"({pause_max:g} s)")
+            return base
+        return replace(base, **changes)
+
+    def transcript(self, node: Node, where: str, languages: tuple[str, ...], clip_language: str | None,
+                   voiceover: VoiceOver | None) -> dict[str, str]:
+        """The clip's words for each language where they are heard: one text (the clip's own words, for
+        every language that hears the clip as recorded) or a map by language (also the words of a recorded
+        voice-over). A voice-over's text is already that language's words."""
+        spoken = {language for language, line in (voiceover.lines.items() if voiceover else ())
+                  if line.text is not None}
+        as_recorded = [language for language in languages if language == clip_language
+                       or voiceover is None or language not in voiceover.lines]
+        if not isinstance(node, Map):
+            words = self.string(node, where)
+            return {language: words for language in as_recorded} if words else {}
+        result = self.per_language(node, where, languages, self.string, "transcript", required=False)
+        for language in sorted(spoken & set(result)):
+            self.problem(node.entries[language][0], f"{where}.{language}", f"the {language} voice-over's text is "
+                                                                           "what this language hears: remove this")
+        return {language: words for language, words in result.items() if language not in spoken}
 
     def voiceover(self, node: Node, where: str, clip_language: str | None,
                   voices: Mapping[str, Mapping[str, Voice]]) -> VoiceOver | None:

@@ -30,7 +30,7 @@ class Version:
     segments: tuple[Segment, ...]
     stems: list[str]  # file names of its segments, e.g. 03-headline
     placed: list[timeline.Placed]
-    texts: list[str]  # as spoken, per segment
+    files: list[SegmentFile]  # per segment: what was rendered, with its words, engine and cleanup
     notes: list[str]
     key: str | None  # cache key of the delivered version
 
@@ -55,7 +55,17 @@ def lay_out(script: Script, language: str, rendered: dict[tuple[str, int], Segme
     if store:
         keys = [cache.segment_key(script, segment, language) for segment in segments]
         key = cache.version_key(script, language, keys, [stems, gaps, crossfades])
-    return Version(language, segments, stems, placed, [f.text for f in files], notes, key)
+    return Version(language, segments, stems, placed, files, notes, key)
+
+
+def cleanup_notes(versions: list[Version]) -> list[str]:
+    """What cleanup did to each clip, once per clip however many languages play it."""
+    done: dict[str, str] = {}
+    for version in versions:
+        for segment, rendered in zip(version.segments, version.files, strict=True):
+            if rendered.cleanup is not None:
+                done.setdefault(segment.id, f"{segment.id}: cleanup: {rendered.cleanup['summary']}")
+    return list(done.values())
 
 
 def check_slot(script: Script, versions: list[Version], force: bool) -> list[str]:
@@ -102,14 +112,15 @@ def _master_version(script: Script, version: Version, folder: Path, store: Cache
         if store and version.key:
             reuse.keep_version(store, version.key, folder, measured, gain_db, notes)
     entries: list[SegmentEntry] = []
-    for number, (segment, name, item, text) in enumerate(zip(version.segments, version.stems, version.placed,
-                                                             version.texts, strict=True), start=1):
+    for number, (segment, name, item, rendered) in enumerate(zip(version.segments, version.stems, version.placed,
+                                                                 version.files, strict=True), start=1):
         segment_mp3 = measured[folder / "segments" / language / f"{name}.mp3"]
         entries.append(SegmentEntry(
             index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
-            start_s=item.start_frame / rate, duration_s=item.frames / rate, text=text,
+            start_s=item.start_frame / rate, duration_s=item.frames / rate, text=rendered.text,
             clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
-            integrated_lufs=segment_mp3.integrated_lufs, true_peak_dbtp=segment_mp3.true_peak_dbtp))
+            integrated_lufs=segment_mp3.integrated_lufs, true_peak_dbtp=segment_mp3.true_peak_dbtp,
+            engine=rendered.engine, cleanup=rendered.cleanup))
     final = measured[folder / f"{stem}.mp3"]
     return LanguageEntry(
         language=language, file=f"{stem}.mp3", duration_s=final.duration_s,

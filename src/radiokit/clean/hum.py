@@ -10,7 +10,7 @@ import soxr
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import spectrogram
 
-from radiokit.clean.levels import SILENT_MEAN_SQUARE, SINE_OFFSET_DB
+from radiokit.clean.levels import SILENT_MEAN_SQUARE, SINE_OFFSET_DB, window_mean_squares
 from radiokit.clean.report import StepReport
 
 MAINS_HZ = (50.0, 60.0)
@@ -27,6 +27,11 @@ _CHUNK_FRAMES = 2**20  # samples per piece of work: bounds memory on long clips
 _SEGMENTS_AT_ONCE = 1000  # spectra per piece of work, likewise
 _ANALYSIS_RATE = 4000  # lines are looked for in the clip resampled to this rate
 _HANN_BANDWIDTH_BINS = 1.5  # a line's power spreads over this many bins of a Hann-windowed spectrum
+# Lines this far under the clip's loud passages stay under -75 dBFS once the clip is leveled to speech
+# loudness: inaudible, and often not hum at all (a tone's quantization error repeats 50 times a second).
+_INAUDIBLE_UNDER_LOUD_DB = 55.0
+_LOUD_WINDOW_S = 0.1
+_LOUD_QUANTILE = 0.95
 
 
 @dataclass(frozen=True)
@@ -159,9 +164,16 @@ def remove_hum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, StepR
     mains frequency (None where there is no hum)."""
     if len(samples) < round(_SEGMENT_S * sample_rate):
         return samples, StepReport("hum", False, "clip too short to measure hum"), None
-    mains, lines = find_hum(_mono(samples), sample_rate)
+    mono = _mono(samples)
+    mains, lines = find_hum(mono, sample_rate)
     if mains is None:
         return samples, StepReport("hum", False, "no mains hum found"), None
+    found = _dbfs(sum(line.power for line in lines))
+    squares = window_mean_squares(mono[:, np.newaxis], round(_LOUD_WINDOW_S * sample_rate))
+    loud = _dbfs(float(np.quantile(squares, _LOUD_QUANTILE))) if squares.size else -math.inf
+    if found < loud - _INAUDIBLE_UNDER_LOUD_DB:
+        return samples, StepReport("hum", False, f"{mains:.0f} Hz lines at {found:.0f} dBFS, "
+                                                 f"{loud - found:.0f} dB under the clip: inaudible, left alone"), None
     cleaned = samples.copy()
     for line in lines:
         _cancel_line(cleaned, sample_rate, line.hz)

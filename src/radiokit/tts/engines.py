@@ -71,6 +71,9 @@ class Engine(ABC):
     offline: ClassVar[bool] = True  # whether it speaks without the network
     install: ClassVar[str] = ""  # what to install when it is missing: a command the user can run
     summary: ClassVar[str] = ""  # one line for `radiokit voices`
+    # Its pace when the script sets no rate, on the rate scale (espeak-ng's words a minute): `radiokit check`
+    # times text by it. espeak-ng's own default; an engine that speaks slower or faster says so.
+    own_rate: ClassVar[int] = 175
 
     @abstractmethod
     def installed(self) -> bool:

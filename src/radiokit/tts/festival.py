@@ -115,6 +115,7 @@ class Festival(Engine):
     languages = ("ru", "tg")
     prosody = frozenset(PROSODY)
     install = INSTALL
+    own_rate = OWN_RATE
     summary = (f"Festival's natural Russian voice ({DEFAULT_VOICE}), offline; Tajik in Russian letters with "
                "Tajik stress; rate and pitch by time-stretching")
 

@@ -1,0 +1,84 @@
+"""The chain itself: high-pass, hum, noise, level and pauses in order, each only as the clip needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from radiokit.clean.denoise import reduce_noise
+from radiokit.clean.highpass import filter_rumble
+from radiokit.clean.hum import remove_hum
+from radiokit.clean.leveler import level_speech
+from radiokit.clean.levels import noise_floor_dbfs, speech_range_lu
+from radiokit.clean.pauses import shorten_pauses
+from radiokit.clean.report import CleanupReport, StepReport
+from radiokit.clean.settings import CleanupSettings
+from radiokit.errors import ArgumentError
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    samples: np.ndarray  # float32 (frames, channels), the input's rate and channel count
+    report: CleanupReport
+
+
+def _off(name: str) -> StepReport:
+    return StepReport(name, False, "off in the settings")
+
+
+def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = CleanupSettings()) -> Cleaned:
+    """Clean an interview clip: float (frames, channels) samples in [-1, 1], 1 or 2 channels, at any rate.
+
+    Returns float32 samples at the same rate and channel count, time-aligned with the input except where
+    pauses were shortened (see CleanupReport.output_time). Every step is zero-phase or sample-aligned.
+    """
+    if samples.ndim != 2 or samples.shape[1] not in (1, 2):
+        raise ArgumentError(f"expected samples shaped (frames, 1 or 2 channels), got {samples.shape}")
+    if samples.shape[1] == 2 and np.array_equal(samples[:, 0], samples[:, 1]):
+        # Dual mono (one signal on both channels) is cleaned once: half the work, the same result.
+        once = clean(samples[:, :1], sample_rate, settings)
+        return Cleaned(samples=np.repeat(once.samples, 2, axis=1), report=once.report)
+    audio = np.asarray(samples, dtype=np.float64)
+    floor_before = noise_floor_dbfs(audio, sample_rate)
+    range_before = speech_range_lu(audio, sample_rate)
+    steps = []
+    hum_hz = None
+    spans: tuple[tuple[float, float], ...] = ()
+    if settings.highpass_hz:
+        audio, step = filter_rumble(audio, sample_rate, settings.highpass_hz)
+    else:
+        step = _off("highpass")
+    steps.append(step)
+    if settings.hum:
+        audio, step, hum_hz = remove_hum(audio, sample_rate)
+    else:
+        step = _off("hum")
+    steps.append(step)
+    if settings.denoise:
+        audio, step = reduce_noise(audio, sample_rate)
+    else:
+        step = _off("denoise")
+    steps.append(step)
+    if settings.level:
+        audio, step = level_speech(audio, sample_rate)
+    else:
+        step = _off("level")
+    steps.append(step)
+    if settings.pause_max_s is not None:
+        audio, step, spans = shorten_pauses(audio, sample_rate, settings.pause_max_s, settings.pause_to_s)
+    else:
+        step = _off("pauses")
+    steps.append(step)
+    report = CleanupReport(
+        steps=tuple(steps),
+        noise_floor_before_dbfs=floor_before,
+        noise_floor_after_dbfs=noise_floor_dbfs(audio, sample_rate),
+        hum_hz=hum_hz,
+        speech_range_before_lu=range_before,
+        speech_range_after_lu=speech_range_lu(audio, sample_rate),
+        removed_spans=spans,
+    )
+    cleaned = audio.astype(np.float32)
+    # Zero-phase filters can overshoot full scale by a hair where the input was clipped.
+    return Cleaned(samples=np.clip(cleaned, -1.0, 1.0, out=cleaned), report=report)
