@@ -9,7 +9,8 @@ Contenders, each run as a child process whose whole process tree is sampled for 
 (the sum of proportional set sizes, PSS: shared libraries counted once across processes):
 
     radiokit-120, radiokit-600   `radiokit build` of a one-language programme of N trimmed clips
-                                 with 0.4 s gaps: segment files, loudness, limiter, tags, package
+                                 with 0.4 s gaps: cleanup, segment files, loudness, limiter, tags, package
+    radiokit-120-raw             the same with `cleanup: false`: what the cleanup chain costs
     radiokit-180min              the 120-clip programme three times over (memory must not grow)
     floor-120                    one ffmpeg run: decode every clip, concatenate, encode once (no loudness work)
     loudnorm-120                 the same with ffmpeg's two-pass `loudnorm` (measure, then normalize)
@@ -88,15 +89,15 @@ def clip_seconds(path: Path) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def write_script(folder: Path, clips: list[Path], repeat: int = 1) -> Path:
+def write_script(folder: Path, clips: list[Path], repeat: int = 1, cleanup: bool = True) -> Path:
     end = clip_seconds(clips[0]) - TRIM_S
     lines = ["format: radiokit/1", "programme:", f"  series: Bench {len(clips) * repeat}", "  title: {ru: Bench}",
-             "languages: [ru]", "delivery:", f"  gap: {GAP_S}", "segments:"]
+             "languages: [ru]", "delivery:", f"  gap: {GAP_S}", *([] if cleanup else ["cleanup: false"]), "segments:"]
     for round_ in range(repeat):
         for number, clip in enumerate(clips):
             lines += [f"  - id: c{round_}-{number}", f"    clip: {clip.relative_to(folder).as_posix()}",
                       "    clip_language: ru", f"    trim: {{start: {TRIM_S}, end: {end:.3f}}}"]
-    script = folder / f"bench-{len(clips)}x{repeat}.yaml"
+    script = folder / f"bench-{len(clips)}x{repeat}{'' if cleanup else '-raw'}.yaml"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return script
 
@@ -221,13 +222,15 @@ def run_one(name: str, work: Path, minutes: float) -> None:
     """The body of one contender, in its own process."""
     clips = {"120": make_clips(work / "clips-120", 120, minutes), "600": make_clips(work / "clips-600", 600, minutes)}
     kind, _, size = name.partition("-")
+    raw = size.endswith("-raw")
+    size = size.removesuffix("-raw")
     out = work / "out" / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     if kind == "radiokit":
         repeat = 3 if size == "180min" else 1
         source = clips["120" if size == "180min" else size]
-        run_radiokit(write_script(work, source, repeat), out, "--cache", str(out / "cache"))
+        run_radiokit(write_script(work, source, repeat, cleanup=not raw), out, "--cache", str(out / "cache"))
     elif kind == "floor":
         subprocess.run(floor_command(clips[size], out / "floor.mp3"), check=True, capture_output=True)
     elif kind == "loudnorm":
@@ -248,7 +251,7 @@ def run_one(name: str, work: Path, minutes: float) -> None:
         run_radiokit(example / "episode.yaml", work / "example-out", "--cache", str(work / "example-cache"))
 
 
-CONTENDERS = ["floor-120", "radiokit-120", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
+CONTENDERS = ["floor-120", "radiokit-120", "radiokit-120-raw", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
               "pydub-600", "example-cold", "example-rebuild", "example-edit"]
 
 
@@ -272,6 +275,7 @@ def main() -> None:
         print(f"{name:<18} {results[name]['wall_s']:8.1f} s  {results[name]['peak_mb']:8.0f} MB", flush=True)
     print()
     ratios = [("radiokit-120 / floor-120", "radiokit-120", "floor-120"),
+              ("radiokit-120 / radiokit-120-raw", "radiokit-120", "radiokit-120-raw"),
               ("radiokit-600 / radiokit-120", "radiokit-600", "radiokit-120"),
               ("loudnorm-120 / floor-120", "loudnorm-120", "floor-120"),
               ("pydub-120 / radiokit-120", "pydub-120", "radiokit-120"),

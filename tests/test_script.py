@@ -191,7 +191,7 @@ def test_nesting_is_bounded_before_python_recursion_gives_out(tmp_path: Path, te
 
 def test_twenty_levels_of_nesting_are_still_read(tmp_path: Path) -> None:
     found = refused(tmp_path, "a: " + "[" * 20 + "]" * 20 + "\n")
-    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, cleanup, segments"
+    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, cleanup, stations, segments"
 
 
 @pytest.mark.parametrize("value", ["2012-02-30", "2012-13-45", "2012-10-26 25:00:00"])
@@ -322,3 +322,45 @@ def test_a_transcript_is_heard_where_the_clip_plays_as_recorded(tmp_path: Path) 
     assert segments["a"].transcript == {"ru": "Слова", "tg": "Слова"}  # untranslated: Tajik listeners hear it too
     assert segments["b"].transcript == {"ru": "Слова"}  # a take's words are not the clip's
     assert segments["c"].transcript == {"ru": "Слова", "tg": "Калима"}
+
+
+STATIONS_HEAD = HEAD.replace("segments:\n", "stations:\n{stations}segments:\n")
+TWO = "  - id: a\n    silence: 1\n  - id: b\n    silence: 1\n"
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ("  kfm: {format: ogg}\n", ":11: stations.kfm.format: 'ogg' is not supported: use one of wav, wav-mp2, mp2, mp3"),
+    ("  kfm: {format: wav, names: '{series}-{lang}'}\n",
+     ":11: stations.kfm.names: '{series}-{lang}' gives two files the same name (S-ru.wav: ru programme and ru a): "
+     "add {n}, {id} or {cut}"),
+    ("  kfm: {names: '{title}-{n}'}\n", ":11: stations.kfm.names: {title} is not a name field: use {cut}, {slug}"),
+    ("  kfm: {cuts: {base: 999990}}\n", ":11: stations.kfm: cut numbers reach 1000092, past 999999: lower cuts.base"),
+    ("  kfm: {cuts: {base: 0}}\n", ":11: stations.kfm.cuts.base: 0 is out of range: use a value between 1 and 999999"),
+    ("  kfm: {cuts: {step: 2}}\n", ":11: stations.kfm: cuts.step 2 leaves no room for 2 segments after each programme"),
+    ("  kfm: {air: {start: '2026-12-05 18:00', end: '2026-12-05 17:00'}}\n",
+     ":11: stations.kfm.air: the air window ends (2026-12-05 17:00) before it starts (2026-12-05 18:00)"),
+    ("  kfm: {air: {start: next friday}}\n", ":11: stations.kfm.air.start: must be a date and time written YYYY-MM-DD"),
+    ("  kfm: {format: mp2, bitrate_kbps: 96}\n", ":11: stations.kfm.bitrate_kbps: 96 is not a mp2 bitrate: use one of"),
+    ("  kfm: {format: wav, bitrate_kbps: 256}\n", ":11: stations.kfm.bitrate_kbps: PCM WAV has no bitrate: remove it"),
+    ("  kfm: {format: mp2, names: '{cut}.wav'}\n", ":11: stations.kfm.names: '{cut}.wav' ends in .wav, but mp2 files end"),
+    ("  kfm: {segments: 3}\n", ":11: stations.kfm: the station takes 3 segments, the ru version has 2"),
+    ("  kfm: {sidecars: [rivendel]}\n", ":11: stations.kfm.sidecars: 'rivendel' is not supported: did you mean 'rivendell'?"),
+    ("  KFM: {format: wav}\n", ":11: stations.KFM: a station's name must be lower-case letters"),
+    ("  kfm: {fromat: wav}\n", ":11: stations.kfm: unknown key 'fromat': did you mean 'format'?"),
+])
+def test_station_profile_problems_name_line_and_fix(tmp_path: Path, profile: str, expected: str) -> None:
+    found = problems(tmp_path, TWO, STATIONS_HEAD.replace("{stations}", profile))
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+def test_the_smallest_station_profile_takes_every_default(tmp_path: Path) -> None:
+    path = tmp_path / "episode.yaml"
+    path.write_text(STATIONS_HEAD.replace("{stations}", "  kfm: {format: wav}\n  prss: {format: mp2, pad: 0.5, segments: 2, "
+                                                  "names: '{series}-{date}-{lang}-{n}', cuts: {base: 500, step: 10}}\n")
+                    + TWO, encoding="utf-8")
+    script = load_script(path)
+    kfm, prss = script.stations["kfm"], script.stations["prss"]
+    assert (kfm.format, kfm.names, kfm.cut_base, kfm.languages, kfm.pad_s, kfm.sidecars) == ("wav", "{cut}", 1000, (), 0.0, ())
+    assert [kfm.cut(language, number) for language in (0, 1) for number in (0, 1, 2)] == [1000, 1001, 1002, 1100, 1101, 1102]
+    assert [prss.cut(1, number) for number in (0, 2)] == [510, 512]
+    assert prss.file_name({"series": "S", "date": "", "lang": "tg", "n": "02"}) == "S--tg-02.mp2"

@@ -2,13 +2,16 @@
 
 ffmpeg writes a version 1 `bext` with no loudness fields, so radiokit writes the file itself. The
 loudness is measured after the file is written, then patched into the chunk in place. A JUNK chunk
-reserves room for the RF64 `ds64` chunk (EBU Tech 3306), used when the data outgrows 4 GiB.
+reserves room for the RF64 `ds64` chunk (EBU Tech 3306), used when the data outgrows 4 GiB. Other chunks
+(a cart chunk, radiokit.cart) go between `fmt ` and `data`, so that the file is written in one pass. The
+RIFF chunk helpers here (`riff_chunk`, `read_chunk`) are the ones every radiokit WAV writer and reader uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from radiokit.errors import InputError
+from radiokit.errors import ArgumentError, InputError
 from radiokit.loudness import Loudness
 
 _BEXT_FIXED = 602  # bytes before the coding history
@@ -25,6 +28,7 @@ _UNSET = 0x7FFF  # Tech 3285: a loudness field that was not measured
 _DS64_DATA = 28  # riff size, data size, sample count (8 bytes each) and an empty table length
 _RIFF_LIMIT = 0xFFFFFFFF  # the largest size a RIFF header holds
 _RF64_MARKER = 0xFFFFFFFF  # RF64: "the size is in ds64"
+_OWN_CHUNKS = (b"RIFF", b"RF64", b"JUNK", b"ds64", b"fmt ", b"fact", b"bext", b"mext", b"data")  # radiokit writes these
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,28 @@ def _ascii(text: str, size: int) -> bytes:
     return text.encode("ascii", "replace")[:size].ljust(size, b"\0")
 
 
+def riff_chunk(chunk_id: bytes, data: bytes) -> bytes:
+    """A whole RIFF chunk: id, little-endian size, data and the pad byte RIFF wants after odd-sized data."""
+    return chunk_id + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+
+def check_extra_chunks(chunks: Sequence[bytes]) -> None:
+    """ArgumentError unless each of `chunks` is one whole RIFF chunk (as `riff_chunk` makes) and none that
+    radiokit's WAV writers write themselves: a second bext would take the loudness `write_loudness` patches."""
+    for chunk in chunks:
+        name = chunk[:4]
+        size = int.from_bytes(chunk[4:8], "little") if len(chunk) >= 8 else -1
+        if size < 0 or len(chunk) != 8 + size + size % 2 or not (name.isascii() and len(name) == 4):
+            raise ArgumentError(f"an extra chunk must be one whole RIFF chunk: {bytes(chunk[:8])!r}... is not")
+        if name in _OWN_CHUNKS:
+            raise ArgumentError(f"the writer writes the {name.decode()!r} chunk itself: it cannot be an extra chunk")
+
+
+def bext_chunk(info: BextInfo, sample_rate: int, channels: int) -> bytes:
+    """The whole version 2 `bext` chunk, loudness unset (0x7FFF) for `write_loudness` to fill in."""
+    return riff_chunk(b"bext", _bext_data(info, sample_rate, channels))
+
+
 def _bext_data(info: BextInfo, sample_rate: int, channels: int) -> bytes:
     history = info.coding_history or f"A=PCM,F={sample_rate},W=16,M={'mono' if channels == 1 else 'stereo'}"
     data = b"".join([
@@ -64,19 +90,21 @@ def _bext_data(info: BextInfo, sample_rate: int, channels: int) -> bytes:
 
 
 class BroadcastWaveWriter:
-    """Takes float32 frames through `write` (TPDF-dithered to 16 bits) and finishes the file on exit."""
+    """Takes float32 frames through `write` (TPDF-dithered to 16 bits) and finishes the file on exit.
+    `extra_chunks` (whole chunks, e.g. `radiokit.cart.cart_chunk`) are written after `fmt `, before `data`."""
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, info: BextInfo) -> None:
+    def __init__(self, path: Path, sample_rate: int, channels: int, info: BextInfo,
+                 extra_chunks: Sequence[bytes] = ()) -> None:
+        check_extra_chunks(extra_chunks)
         self.path = path
         self._channels = channels
         self._rng = np.random.default_rng(0)  # dither, but the same bytes on every build
         self._data_bytes = 0
         self._handle: BinaryIO = path.open("wb")
-        bext = _bext_data(info, sample_rate, channels)
         fmt = struct.pack("<HHIIHH", 1, channels, sample_rate, sample_rate * channels * 2, channels * 2, 16)
-        self._handle.write(b"RIFF\0\0\0\0WAVE" + b"JUNK" + struct.pack("<I", _DS64_DATA) + bytes(_DS64_DATA))
-        self._handle.write(b"bext" + struct.pack("<I", len(bext)) + bext)
-        self._handle.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data\0\0\0\0")
+        self._handle.write(b"RIFF\0\0\0\0WAVE" + riff_chunk(b"JUNK", bytes(_DS64_DATA)))
+        self._handle.write(bext_chunk(info, sample_rate, channels) + riff_chunk(b"fmt ", fmt))
+        self._handle.write(b"".join(extra_chunks) + b"data\0\0\0\0")
         self._data_start = self._handle.tell()
 
     def write(self, frames: np.ndarray) -> None:
@@ -130,11 +158,31 @@ def _chunks(handle: BinaryIO) -> dict[bytes, tuple[int, int]]:
     return found
 
 
-def _bext_offset(handle: BinaryIO, path: Path) -> int:
+def _wave_chunks(handle: BinaryIO, path: Path) -> dict[bytes, tuple[int, int]]:
     handle.seek(0)
     if handle.read(4) not in (b"RIFF", b"RF64"):
         raise InputError(f"{path.name} is not a RIFF/RF64 wave file")
-    chunks = _chunks(handle)
+    return _chunks(handle)
+
+
+def read_chunk(path: Path, chunk_id: bytes) -> bytes | None:
+    """The data of the top-level chunk `chunk_id` before the audio data (where radiokit writes its chunks),
+    or None where there is none; InputError for a file that is not RIFF/RF64 or ends inside the chunk."""
+    with path.open("rb") as handle:
+        found = _wave_chunks(handle, path).get(chunk_id)
+        if found is None:
+            return None
+        offset, size = found
+        handle.seek(offset)
+        data = handle.read(size)
+    if len(data) < size:
+        raise InputError(f"{path.name} ends inside its {chunk_id.decode('ascii', 'replace')!r} chunk "
+                         f"({len(data)} of {size} bytes): the file is cut short")
+    return data
+
+
+def _bext_offset(handle: BinaryIO, path: Path) -> int:
+    chunks = _wave_chunks(handle, path)
     if b"bext" not in chunks or chunks[b"bext"][1] < _BEXT_FIXED:
         raise InputError(f"{path.name} has no version 2 bext chunk")
     return chunks[b"bext"][0]

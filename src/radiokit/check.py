@@ -64,11 +64,12 @@ def _file_seconds(path: Path, start_s: float = 0.0, end_s: float | None = None) 
 def _speech_seconds(script: Script, speaker: str | None, text: str, language: str) -> float:
     voice = script.voices.get(speaker or "", {}).get(language) or Voice("espeak", language)
     try:
-        own_rate = engines.resolve(voice, language).engine.own_rate
+        engine = engines.resolve(voice, language).engine
+        own_rate, speed = engine.own_rate, engine.text_speed.get(language, 1.0)
     except EngineError:  # nothing installed speaks it: the build will say so
-        own_rate = DEFAULT_RATE
+        own_rate, speed = DEFAULT_RATE, 1.0
     rate = voice.rate or own_rate
-    return len(text) / (CHARACTERS_PER_SECOND.get(language, 15.0) * rate / DEFAULT_RATE)
+    return len(text) / (CHARACTERS_PER_SECOND.get(language, 15.0) * speed * rate / DEFAULT_RATE)
 
 
 def _segment_seconds(script: Script, segment: Segment, language: str) -> tuple[float, str]:

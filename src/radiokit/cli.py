@@ -54,12 +54,14 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Render and encode everything afresh; keep nothing.")
 @click.option("--cache-max", type=click.IntRange(min=0), default=DEFAULT_MAX_BYTES // 2**20, show_default=True,
               help="Largest cache size in MiB; least recently used entries are removed beyond it.")
+@click.option("--station", "stations", multiple=True, metavar="NAME",
+              help="Also deliver the script's station profile NAME (repeatable; 'all' for every one).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what runs: speech engine calls and ffmpeg commands.")
 def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, jobs: int,
-          cache_folder: Path | None, no_cache: bool, cache_max: int, quiet: bool, as_json: bool,
-          verbose: bool) -> None:
+          cache_folder: Path | None, no_cache: bool, cache_max: int, stations: tuple[str, ...], quiet: bool,
+          as_json: bool, verbose: bool) -> None:
     """Build every language version of SCRIPT into a tagged station package.
 
     Progress goes to stderr (on a terminal); the summary (duration, slot, loudness, true peak,
@@ -70,6 +72,7 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
       radiokit build examples/iwpr-tajikistan-russia/episode.yaml --out build
       radiokit build episode.yaml --force          # deliver even if a version misses its slot
       radiokit build episode.yaml --json > build.json
+      radiokit build episode.yaml --station kfm    # and the files station profile kfm asks for
     """
     from radiokit import report as summary
     from radiokit.pipeline import build as run_build
@@ -80,7 +83,8 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
     bar = _ProgressBar() if sys.stderr.isatty() and not (quiet or as_json or verbose) else None
     try:
         options = BuildOptions(out, allow_outside, offline, force, jobs,
-                               None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20)
+                               None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20,
+                               stations)
         report = _run(lambda: run_build(script, options, progress=bar))
     finally:
         if bar:

@@ -31,8 +31,7 @@ def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
         return ["-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-f", "mp3", "-id3v2_version", "0",
                 "-write_id3v1", "0"]
     if fmt == "mp2":
-        # MP2 is for playout systems, which expect broadcast rates rather than the MP3 bitrate.
-        return ["-c:a", "libtwolame", "-b:a", "256k" if channels == 2 else "128k", "-f", "mp2"]
+        return ["-c:a", "libtwolame", "-b:a", f"{bitrate_kbps}k", "-f", "mp2"]
     raise ArgumentError(f"ffmpeg does not encode {fmt} for radiokit")
 
 
@@ -108,13 +107,20 @@ class Encoder:
         raise BuildError(f"encoding {self.path.name} failed: {reason[-1] if reason else 'ffmpeg stopped'}")
 
 
+def mp2_bitrate_kbps(channels: int) -> int:
+    """MP2 is for playout systems, which expect broadcast rates rather than the MP3 bitrate."""
+    return 256 if channels == 2 else 128
+
+
 def open_encoder(path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
-                 bext: BextInfo | None = None, fingerprint: bool = False) -> Encoder | BroadcastWaveWriter:
-    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave.
-    With `fingerprint`, an ffmpeg encoder also takes the sha256 of the PCM it is given."""
+                 bext: BextInfo | None = None, fingerprint: bool = False,
+                 chunks: Sequence[bytes] = ()) -> Encoder | BroadcastWaveWriter:
+    """A writer of float32 frames for `fmt`: ffmpeg for MP3 and MP2, radiokit's own for Broadcast Wave (with
+    `chunks`, e.g. a cart chunk, beside its bext). With `fingerprint`, an ffmpeg encoder also takes the sha256
+    of the PCM it is given."""
     if fmt == "wav":
         info = bext or BextInfo(path.stem, "radiokit", "", dt.datetime.now(), "")
-        return BroadcastWaveWriter(path, sample_rate, channels, info)
+        return BroadcastWaveWriter(path, sample_rate, channels, info, extra_chunks=chunks)
     return Encoder(path, fmt, sample_rate, channels, bitrate_kbps, fingerprint)
 
 
@@ -127,8 +133,9 @@ def encode_array(path: Path, fmt: str, frames: np.ndarray, sample_rate: int, bit
 
 @dataclass(frozen=True)
 class Output:
-    """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None.
-    A `fingerprint`ed output's PCM is hashed as it is encoded (MP3 and MP2 only): see encode_outputs."""
+    """One file cut from a stream: frames [start_frame, end_frame), or to the end when end_frame is None,
+    with `pad_frames` of silence before and after. A `fingerprint`ed output's PCM is hashed as it is encoded
+    (MP3 and MP2 only): see encode_outputs. `chunks` go into a Broadcast Wave beside its bext."""
 
     path: Path
     fmt: str
@@ -136,6 +143,8 @@ class Output:
     end_frame: int | None = None
     bext: BextInfo | None = None
     fingerprint: bool = False
+    pad_frames: int = 0
+    chunks: tuple[bytes, ...] = ()
 
 
 class _Sink(Protocol):
@@ -167,7 +176,8 @@ def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], samp
 
     def start_encoder(output: Output) -> Encoder | BroadcastWaveWriter:
         encoders[output.path] = open_encoder(output.path, output.fmt, sample_rate, channels, bitrate_kbps,
-                                             output.bext, output.fingerprint and output.path not in buffered.hashing)
+                                             output.bext, output.fingerprint and output.path not in buffered.hashing,
+                                             output.chunks)
         return encoders[output.path]
 
     try:
@@ -273,16 +283,26 @@ class _Buffered:
 
 def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Callable[[Output], _Sink]) -> None:
     """Hand each output its range of the stream, opening its sink (`start`) as the stream reaches it and
-    closing it as the stream passes its end."""
+    closing it as the stream passes its end; padded outputs get their silence on either side."""
     waiting = sorted(outputs, key=lambda output: output.start_frame)
     running: list[tuple[Output, _Sink]] = []
     position = 0
+
+    def pad(output: Output, sink: _Sink, channels: int) -> None:
+        if output.pad_frames:
+            sink.write(np.zeros((output.pad_frames, channels), dtype=np.float32))
+
+    def finish(output: Output, sink: _Sink, channels: int) -> None:
+        pad(output, sink, channels)
+        sink.__exit__(None, None, None)
+    channels = 1
     try:
         for block in blocks:
-            end = position + len(block)
+            end, channels = position + len(block), block.shape[1]
             while waiting and waiting[0].start_frame < end:
                 output = waiting.pop(0)
                 running.append((output, start(output)))
+                pad(output, running[-1][1], channels)
             for output, sink in running:
                 first = max(output.start_frame, position)
                 last = end if output.end_frame is None else min(output.end_frame, end)
@@ -290,10 +310,10 @@ def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Calla
                     sink.write(block[first - position : last - position])
             for item in [r for r in running if r[0].end_frame is not None and r[0].end_frame <= end]:
                 running.remove(item)
-                item[1].__exit__(None, None, None)
+                finish(*item, channels)
             position = end
         while running:
-            running.pop()[1].__exit__(None, None, None)
+            finish(*running.pop(), channels)
     except BaseException as exc:
         for _, sink in running:
             sink.__exit__(type(exc), exc, exc.__traceback__)

@@ -12,12 +12,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from radiokit import __version__
 from radiokit.display import json_figure
 from radiokit.errors import InputError
 from radiokit.files import sha256
+from radiokit.playout import Cues
 
 FORMAT = "radiokit-package/1"
 NAME = "manifest.json"
@@ -39,6 +40,7 @@ class SegmentEntry:
     true_peak_dbtp: float
     engine: str | None = None  # the speech engine that spoke in it
     cleanup: Mapping[str, Any] | None = None  # what the cleanup chain did to a clip (CleanupReport as JSON)
+    cues: Cues | None = None  # in its own file
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,32 @@ class LanguageEntry:
     loudness_range_lu: float
     gain_db: float | None  # the programme gain; not in the manifest
     segments: tuple[SegmentEntry, ...]
+    cues: Cues | None = None
+
+
+@dataclass(frozen=True)
+class StationFile:
+    """One delivered file, as the manifest lists it: times in seconds in the file, padding included."""
+
+    file: str  # relative to the package folder
+    language: str
+    number: int  # 0: the programme
+    segment_id: str
+    cut: int
+    duration_s: float
+    integrated_lufs: float
+    true_peak_dbtp: float
+    cues: Cues
+
+
+@dataclass(frozen=True)
+class StationEntry:
+    name: str
+    format: str
+    sample_rate: int
+    channels: int
+    bitrate_kbps: int | None  # None for PCM
+    files: tuple[StationFile, ...]
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,7 @@ class Manifest:
     delivery: DeliveryRecord
     languages: tuple[LanguageEntry, ...]
     files: tuple[FileRecord, ...]  # every file of the package but the manifest
+    stations: tuple[StationEntry, ...] = ()
     created: str = ""
     generator: str = f"radiokit {__version__}"
     # As read: the size and checksum each language and segment entry repeats from the files list.
@@ -136,24 +165,45 @@ class Manifest:
                     **checked(entry.file), "duration_s": round(entry.duration_s, 3),
                     "integrated_lufs": round(entry.integrated_lufs, 2),
                     "true_peak_dbtp": round(entry.true_peak_dbtp, 2),
-                    "loudness_range_lu": round(entry.loudness_range_lu, 2),
+                    "loudness_range_lu": round(entry.loudness_range_lu, 2), **_cues_json(entry.cues),
                     "segments": [
                         {"index": s.index, "id": s.id, "title": s.title, "kind": s.kind,
                          "start_s": round(s.start_s, 3), "duration_s": round(s.duration_s, 3),
                          "end_s": round(s.start_s + s.duration_s, 3), **checked(s.file),
                          "integrated_lufs": json_figure(s.integrated_lufs),
-                         "true_peak_dbtp": json_figure(s.true_peak_dbtp), "text": s.text, "engine": s.engine,
+                         "true_peak_dbtp": json_figure(s.true_peak_dbtp), **_cues_json(s.cues), "text": s.text,
+                         "engine": s.engine,
                          **({"cleanup": dict(s.cleanup)} if s.cleanup is not None else {})}
                         for s in entry.segments
                     ],
                 }
                 for entry in self.languages
             },
+            **({"stations": {station.name: _station_json(station, checked) for station in self.stations}}
+               if self.stations else {}),
             "files": [{"path": record.path, "size": record.size, "sha256": record.sha256} for record in self.files],
         }
 
     def write(self, folder: Path) -> None:
         (folder / NAME).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _station_json(station: StationEntry, checked: Callable[[str], dict[str, object]]) -> dict[str, Any]:
+    return {"format": station.format, "sample_rate": station.sample_rate, "channels": station.channels,
+            "bitrate_kbps": station.bitrate_kbps,
+            "files": [{**checked(file.file), "language": file.language, "index": file.number, "id": file.segment_id,
+                       "cut": file.cut, "duration_s": round(file.duration_s, 3),
+                       "integrated_lufs": json_figure(file.integrated_lufs),
+                       "true_peak_dbtp": json_figure(file.true_peak_dbtp), **_cues_json(file.cues)}
+                      for file in station.files]}
+
+
+def _cues_json(cues: Cues | None) -> dict[str, float | None]:
+    if cues is None:
+        return {}
+    return {"cue_in_s": round(cues.audio_start_s, 3), "cue_out_s": round(cues.audio_end_s, 3),
+            "segue_s": round(cues.segue_s, 3),
+            "intro_end_s": None if cues.intro_end_s is None else round(cues.intro_end_s, 3)}
 
 
 def read(folder: Path, shown: str) -> Manifest:
@@ -243,16 +293,37 @@ class _Reader:
                     text=self.text(segment, "text", at) or "", clip_language=None,
                     file=self.value(segment, "file", str, at), integrated_lufs=self.figure(segment, "integrated_lufs", at),
                     true_peak_dbtp=self.figure(segment, "true_peak_dbtp", at), engine=self.text(segment, "engine", at),
-                    cleanup=self.value(segment, "cleanup", dict, at, optional=True)))
+                    cleanup=self.value(segment, "cleanup", dict, at, optional=True), cues=self.cues(segment, at)))
             languages.append(LanguageEntry(
                 language=language, file=self.value(entry, "file", str, where),
                 duration_s=self.number(entry, "duration_s", where),
                 integrated_lufs=self.figure(entry, "integrated_lufs", where),
                 true_peak_dbtp=self.figure(entry, "true_peak_dbtp", where),
                 loudness_range_lu=self.figure(entry, "loudness_range_lu", where), gain_db=None,
-                segments=tuple(segments)))
+                segments=tuple(segments), cues=self.cues(entry, where)))
+        stations = []
+        for name, node in (self.value(data, "stations", dict, "", optional=True) or {}).items():
+            where = f"stations.{name}"
+            delivered = []
+            for number, item in enumerate(self.value(node, "files", list, where)):
+                at = f"{where}.files[{number}]"
+                copies.append(self.record(item, "file", at))
+                cues = self.cues(item, at)
+                if cues is None:
+                    raise self.fail(f"{at}.cue_in_s", "a number")
+                delivered.append(StationFile(
+                    file=self.value(item, "file", str, at), language=self.value(item, "language", str, at),
+                    number=self.value(item, "index", int, at), segment_id=self.value(item, "id", str, at),
+                    cut=self.value(item, "cut", int, at), duration_s=self.number(item, "duration_s", at),
+                    integrated_lufs=self.figure(item, "integrated_lufs", at),
+                    true_peak_dbtp=self.figure(item, "true_peak_dbtp", at), cues=cues))
+            stations.append(StationEntry(
+                name=name, format=self.value(node, "format", str, where),
+                sample_rate=self.value(node, "sample_rate", int, where),
+                channels=self.value(node, "channels", int, where),
+                bitrate_kbps=self.value(node, "bitrate_kbps", int, where, optional=True), files=tuple(delivered)))
         return Manifest(
-            slug=self.value(data, "slug", str, ""), programme=programme,
+            slug=self.value(data, "slug", str, ""), programme=programme, stations=tuple(stations),
             delivery=DeliveryRecord(
                 profile=self.value(delivery, "profile", str, "delivery"),
                 integrated_lufs=self.number(delivery, "integrated_lufs", "delivery"),
@@ -262,6 +333,14 @@ class _Reader:
                 bitrate_kbps=self.value(delivery, "bitrate_kbps", int, "delivery"), id3_version=id3_version),
             languages=tuple(languages), files=files, created=self.text(data, "created", "") or "",
             generator=self.text(data, "generator", "") or "", copies=tuple(copies))
+
+    def cues(self, node: Any, where: str) -> Cues | None:
+        """A file's cue points, where the manifest gives them (older packages do not)."""
+        if self.value(node, "cue_in_s", (int, float), where, optional=True) is None:
+            return None
+        intro = self.value(node, "intro_end_s", (int, float), where, optional=True)
+        return Cues(self.number(node, "cue_in_s", where), self.number(node, "cue_out_s", where),
+                    self.number(node, "segue_s", where), None if intro is None else float(intro))
 
     def programme(self, node: Any) -> ProgrammeRecord:
         where = "programme"

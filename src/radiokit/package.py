@@ -11,7 +11,7 @@ from radiokit import preview, transcript
 from radiokit.display import clock, figure
 from radiokit.files import image_mime
 from radiokit.manifest import NAME as MANIFEST
-from radiokit.manifest import DeliveryRecord, FileRecord, LanguageEntry, Manifest, ProgrammeRecord
+from radiokit.manifest import DeliveryRecord, FileRecord, LanguageEntry, Manifest, ProgrammeRecord, StationEntry
 from radiokit.script import Script
 from radiokit.transcript import edge_words
 
@@ -50,7 +50,8 @@ def write_rundown(folder: Path, script: Script, entries: Sequence[LanguageEntry]
     (folder / "rundown.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry]) -> None:
+def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry],
+                   stations: Sequence[StationEntry] = ()) -> None:
     """The package's contents with sizes and checksums, and each language's programme and segments with
     their times and loudness (docs/manifest.md)."""
     programme, delivery = script.programme, script.delivery
@@ -68,17 +69,18 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
             true_peak_dbtp=delivery.profile.true_peak_dbtp, sample_rate=delivery.sample_rate,
             channels=delivery.channels, bitrate_kbps=delivery.bitrate_kbps, id3_version=delivery.id3_version,
             target_duration_s=delivery.target_duration_s),
-        languages=tuple(entries), files=files).write(folder)
+        languages=tuple(entries), files=files, stations=tuple(stations)).write(folder)
 
 
-def write_package(folder: Path, zip_path: Path, script: Script, entries: Sequence[LanguageEntry]) -> None:
+def write_package(folder: Path, zip_path: Path, script: Script, entries: Sequence[LanguageEntry],
+                  stations: Sequence[StationEntry] = ()) -> None:
     """Everything beside the audio, then the manifest over all of it, then the zip of the whole."""
     for entry in entries:
         transcript.write_text(folder, script, entry)
         transcript.write_vtt(folder, entry)
     write_rundown(folder, script, entries)
     preview.write_index(folder, script, entries)
-    write_manifest(folder, script, entries)
+    write_manifest(folder, script, entries, stations)
     write_zip(folder, zip_path)
 
 

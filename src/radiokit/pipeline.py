@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from radiokit import package, tag
+from radiokit import package, tag, workers
 from radiokit.cache import Cache, unusable
 from radiokit.progress import Progress, Silent
 from radiokit.render import render_segments
@@ -30,6 +30,9 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         script = load_script(script, options.allow_outside)
     if options.offline:
         script = _spoken_offline(script)
+    if options.stations:  # its formats' writers load only for a build that delivers to stations
+        from radiokit import stations
+        chosen = stations.chosen(script, options.stations)
     store, notes = _open_cache(options)
     with Staging(options.out, script.programme.slug) as stage:
         rendered = render_segments(script, stage.work, store, options.jobs, progress)
@@ -39,15 +42,20 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         notes += check_slot(script, versions, options.force)
         entries, mastering_notes = master_versions(script, versions, stage.folder, store, options.jobs, progress)
         notes += mastering_notes
+        delivered = []
+        if options.stations:
+            with workers.measuring_pool(options.jobs) as measuring:
+                delivered = stations.deliver_stations(script, chosen, versions, entries, stage.folder, stage.work,
+                                                      measuring, progress)
         if store:
             store.evict()
         for entry in entries:
             tag.tag_language(script, entry.language, stage.folder, entry)
-        package.write_package(stage.folder, stage.zip_path, script, entries)
+        package.write_package(stage.folder, stage.zip_path, script, entries, delivered)
         stage.commit()
         folder, zip_path = stage.final()
     return BuildReport(script.programme.slug, folder, zip_path, tuple(entries), tuple(notes),
-                       time.monotonic() - started, script.delivery.target_duration_s)
+                       time.monotonic() - started, script.delivery.target_duration_s, tuple(delivered))
 
 
 def _open_cache(options: BuildOptions) -> tuple[Cache | None, list[str]]:

@@ -309,7 +309,8 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     profile = job.wav.with_suffix(".npy")
     np.save(profile, rendered.profile if rendered.profile is not None
             else energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
-    cleanup = rendered.cleanup and {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
+    cleanup = None if rendered.cleanup is None else \
+        {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
     return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes,
                        rendered.engine, cleanup)
 

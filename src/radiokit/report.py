@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from radiokit.display import clock
-from radiokit.manifest import LanguageEntry
+from radiokit.manifest import LanguageEntry, StationEntry
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class BuildReport:
     notes: tuple[str, ...]  # what the producer should know: a shortened crossfade, the limiter at work
     elapsed_s: float
     slot_s: float | None = None  # delivery.target_duration
+    stations: tuple[StationEntry, ...] = ()  # what `--station` profiles delivered
 
 
 def _files(report: BuildReport, entry: LanguageEntry) -> list[Path]:
@@ -44,6 +45,11 @@ def table(report: BuildReport) -> str:
         lines.append(f"{entry.language:4}{clock(entry.duration_s):>9}  {_slot(report, entry):>12}  "
                      f"{entry.integrated_lufs:6.1f} LUFS  {entry.true_peak_dbtp:5.1f} dBTP  "
                      f"{len(files)} files, {megabytes:.1f} MB: {report.folder / entry.file}")
+    for station in report.stations:
+        rate = f"{station.sample_rate} Hz {'mono' if station.channels == 1 else 'stereo'}"
+        bitrate = f" {station.bitrate_kbps} kbit/s" if station.bitrate_kbps else ""
+        lines.append(f"station {station.name}: {len(station.files)} files, {station.format} {rate}{bitrate}: "
+                     f"{report.folder / 'stations' / station.name}")
     lines.append(f"package {report.zip_path} ({report.elapsed_s:.1f} s)")
     return "\n".join(lines)
 
@@ -72,4 +78,6 @@ def as_json(report: BuildReport) -> dict[str, Any]:
             }
             for entry in report.languages
         ],
+        "stations": {station.name: [str(report.folder / file.file) for file in station.files]
+                     for station in report.stations},
     }

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from radiokit.script import (BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, CLEANUP_KEYS, CLEANUP_RANGES, DELIVERY_KEYS,
-                             ENGINES, FORMAT, FORMATS, ID3_VERSIONS,
+from radiokit.script import (AIR_KEYS, BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, CLEANUP_KEYS, CLEANUP_RANGES,
+                             CUT_KEYS, CUT_RANGE, DELIVERY_KEYS, ENGINES, FORMAT, FORMATS, ID3_VERSIONS,
+                             MP2_BITRATES_KBPS, NAME_FIELDS, SIDECARS, STATION_FORMATS, STATION_KEYS,
+                             STATION_SAMPLE_RATES,
                              ID_PATTERN, KINDS, LANGUAGES, PROFILE_KEYS, PROFILES, PROGRAMME_KEYS, PROGRAMME_REQUIRED,
                              RANGES, SAMPLE_RATES, SEGMENT_KEYS, TIME_PATTERN, TOP_KEYS, TOP_REQUIRED, TRIM_KEYS,
                              VOICE_RANGES, VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
@@ -64,6 +66,33 @@ def _cleanup(description: str) -> dict[str, Any]:
         "pause_to": time("pause_to", "What such a pause is shortened to"),
     }, tuple(CLEANUP_KEYS), "Settings of the cleanup chain")
     return {"description": description, "anyOf": [{"type": "boolean"}, keys]}
+
+
+def _station() -> dict[str, Any]:
+    moment = {"type": "string", "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM"}
+    return _object({
+        "format": {"enum": list(STATION_FORMATS), "description": "wav (PCM Broadcast Wave, the default), wav-mp2 "
+                                                                  "(MPEG in Broadcast Wave), mp2, mp3"},
+        "sample_rate": {"enum": list(STATION_SAMPLE_RATES), "description": "Default: the delivery's"},
+        "channels": {"enum": list(CHANNEL_COUNTS), "description": "Default: the delivery's"},
+        "bitrate_kbps": {"enum": sorted({*BITRATES_KBPS, *MP2_BITRATES_KBPS}),
+                         "description": "MP3 default: the delivery's; MP2: 256 stereo, 128 mono"},
+        "languages": {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1, "uniqueItems": True,
+                      "description": "Default: every language"},
+        "names": {"type": "string", "minLength": 1,
+                  "description": "File-name pattern of " + ", ".join("{" + field + "}" for field in NAME_FIELDS)
+                                 + "; default {cut}"},
+        "cuts": _object({"base": {"type": "integer", "minimum": CUT_RANGE[0], "maximum": CUT_RANGE[1]},
+                         "step": {"type": "integer", "minimum": CUT_RANGE[0], "maximum": CUT_RANGE[1]}},
+                        CUT_KEYS, "Cut numbers: the first language's programme is base, its segments base+1...; "
+                                  "each next language adds step (defaults 1000 and 100)"),
+        "air": _object({"start": moment, "end": moment}, AIR_KEYS, "The air window (default: the programme's "
+                                                                   "date, no end)"),
+        "sidecars": {"type": "array", "items": {"enum": list(SIDECARS)}, "uniqueItems": True},
+        "pad": _TIME | {"description": "Silence at the head and tail of every file"},
+        "segments": {"type": "integer", "minimum": 1, "description": "The segment count the station's clock expects"},
+        "category": {"type": "string", "description": "Cart category / automation group (default RADIOKIT)"},
+    }, STATION_KEYS, "A station profile: the files a playout system imports (docs/stations.md)")
 
 
 def script_schema() -> dict[str, Any]:
@@ -150,6 +179,8 @@ def script_schema() -> dict[str, Any]:
             "lexicon": _per_language({"type": "object", "additionalProperties": {"type": "string"}},
                                      "Whole-word respellings per language ('+' before a vowel marks stress)"),
             "cleanup": _cleanup("Cleanup of every clip (on by default): false, true, or its settings"),
+            "stations": {"type": "object", "description": "Station profiles, by name (build with --station NAME)",
+                         "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": _station()},
             "segments": {"type": "array", "minItems": 1, "items": segment, "description": "The programme in order"},
         }, TOP_KEYS, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
             required=TOP_REQUIRED),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from radiokit import files, yamlsafe
+from radiokit import files, translit, yamlsafe
 from radiokit.clean.settings import RANGES as CLEANUP_RANGES
 from radiokit.clean.settings import CleanupSettings
 from radiokit.errors import EngineError, ScriptError
@@ -38,7 +38,7 @@ ID3_VERSIONS = ("2.3", "2.4")
 RANGES = {"level_db": (-40.0, 20.0), "under_db": (-60.0, 0.0), "integrated_lufs": (-40.0, -5.0),
           "true_peak_dbtp": (-12.0, 0.0)}
 VOICE_RANGES = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}  # words a minute; 50 and 100 are neutral
-TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "cleanup", "segments")
+TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "cleanup", "stations", "segments")
 TOP_REQUIRED = ("format", "programme", "languages", "segments")
 PROGRAMME_KEYS = ("series", "title", "episode", "date", "presenter", "publisher", "copyright", "description", "artwork",
                   "slug", "funder")
@@ -54,6 +54,17 @@ BED_KEYS = ("music", "under_db", "preroll", "postroll", "fade_out")
 TRIM_KEYS = ("start", "end")
 VOICEOVER_KEYS = (*LANGUAGES, "lead", "under_db")
 VOICEOVER_LINE_KEYS = ("speaker", "text", "take")
+STATION_KEYS = ("format", "sample_rate", "channels", "bitrate_kbps", "languages", "names", "cuts", "air", "sidecars",
+                "pad", "segments", "category")
+STATION_FORMATS = {"wav": ".wav", "wav-mp2": ".wav", "mp2": ".mp2", "mp3": ".mp3"}  # wav: PCM; wav-mp2: MPEG in WAV
+STATION_SAMPLE_RATES = (32000, 44100, 48000)
+MP2_BITRATES_KBPS = (128, 160, 192, 224, 256, 320, 384)
+SIDECARS = ("rivendell", "mairlist")
+NAME_FIELDS = ("cut", "slug", "series", "episode", "date", "lang", "n", "id")
+CUT_KEYS = ("base", "step")
+CUT_RANGE = (1, 999999)  # Rivendell's cart numbers; other systems take any of these
+AIR_KEYS = ("start", "end")
+_NAME_FIELD = re.compile(r"\{([^{}]*)\}")
 # A script's `cleanup:` keys and the CleanupSettings field each sets (times without their unit, as elsewhere).
 CLEANUP_KEYS = {"highpass_hz": "highpass_hz", "hum": "hum", "denoise": "denoise", "level": "level",
                 "pause_max": "pause_max_s", "pause_to": "pause_to_s"}
@@ -166,6 +177,51 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Station:
+    """A station profile: which files a station's playout system imports, in which format, under which
+    names and cut numbers (docs/stations.md). None where the delivery's setting applies."""
+
+    name: str
+    format: str = "wav"  # a key of STATION_FORMATS
+    sample_rate: int | None = None
+    channels: int | None = None
+    bitrate_kbps: int | None = None  # MP3: the delivery's; MP2: 256 stereo, 128 mono
+    languages: tuple[str, ...] = ()  # (): every language of the script
+    names: str = "{cut}"  # the file-name pattern (NAME_FIELDS), without or with the format's suffix
+    cut_base: int = 1000  # the programme in the first language; its segments follow
+    cut_step: int = 100  # between languages
+    air_start: dt.datetime | None = None  # None: the programme's date at midnight, else the day of the build
+    air_end: dt.datetime | None = None  # None: no end
+    sidecars: tuple[str, ...] = ()
+    pad_s: float = 0.0  # silence at the head and tail of every file
+    segments: int | None = None  # how many segments each language must have, if the station's clock fixes it
+    category: str = "RADIOKIT"
+
+    @property
+    def suffix(self) -> str:
+        return STATION_FORMATS[self.format]
+
+    def cut(self, language_index: int, number: int) -> int:
+        """The cut number of a language's programme (number 0) or segment (1, 2, ...)."""
+        return self.cut_base + language_index * self.cut_step + number
+
+    def file_name(self, fields: Mapping[str, str]) -> str:
+        """The pattern filled in (fields by NAME_FIELDS, ASCII), with the format's suffix."""
+        name = _NAME_FIELD.sub(lambda found: fields[found.group(1)], self.names)
+        return name if name.lower().endswith(self.suffix) else name + self.suffix
+
+
+def name_fields(programme: Programme, station: Station, language_index: int, language: str, number: int,
+                segment_id: str) -> dict[str, str]:
+    """What a station's file-name pattern may use, for one file: all ASCII and safe in a file name."""
+    def safe(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", translit.to_ascii(text)).strip("-.") or "x"
+    return {"cut": str(station.cut(language_index, number)), "slug": programme.slug, "series": safe(programme.series),
+            "episode": safe(programme.episode or ""), "date": programme.date.isoformat() if programme.date else "",
+            "lang": language, "n": f"{number:02d}", "id": segment_id}
+
+
+@dataclass(frozen=True)
 class Script:
     path: Path
     folder: Path
@@ -175,6 +231,7 @@ class Script:
     voices: Mapping[str, Mapping[str, Voice]]
     lexicon: Mapping[str, Mapping[str, str]]
     segments: tuple[Segment, ...]
+    stations: Mapping[str, Station] = field(default_factory=dict)
 
     def segments_for(self, language: str) -> tuple[Segment, ...]:
         return tuple(s for s in self.segments if language in s.languages)
@@ -411,10 +468,13 @@ class _Parser:
         if cleanup_node is not None:
             self.episode_cleanup = self.cleanup(cleanup_node, "cleanup", CleanupSettings())
         segments = self.segments(self.get(top, "segments"), languages, voices)
+        stations_node = self.get(top, "stations")
+        stations = (self.stations(stations_node, programme, languages, segments)
+                    if stations_node is not None and programme is not None else {})
         if programme is None or self.problems:
             return None
         return Script(path=path, folder=self.folder, programme=programme, languages=languages, delivery=delivery,
-                      voices=voices, lexicon=lexicon, segments=segments)
+                      voices=voices, lexicon=lexicon, segments=segments, stations=stations)
 
     def languages(self, node: Node | None, where: str = "languages") -> tuple[str, ...]:
         if node is None:
@@ -498,6 +558,8 @@ class _Parser:
                 continue
             result[name] = {}
             for language, (_l, voice_node) in found.entries.items():
+                if language not in LANGUAGES:  # map_of has said so
+                    continue
                 voice = self.voice(voice_node, f"{where}.{language}", language)
                 if voice is not None:
                     result[name][language] = voice
@@ -640,6 +702,151 @@ class _Parser:
                 pass
         self.problem(node.line, where, "must be a real date written YYYY-MM-DD")
         return None
+
+    # ---- stations ----------------------------------------------------------
+    def stations(self, node: Node, programme: Programme, languages: tuple[str, ...],
+                 segments: tuple[Segment, ...]) -> dict[str, Station]:
+        if not isinstance(node, Map) or not node.entries:
+            self.problem(node.line, "stations", "must be a map of station profiles, e.g. stations: {kfm: {format: wav}}")
+            return {}
+        result: dict[str, Station] = {}
+        for name, (line, value) in node.entries.items():
+            where = f"stations.{name}"
+            if not _ID.match(name):
+                self.problem(line, where, "a station's name must be lower-case letters, digits and hyphens "
+                                          "(it names a folder), e.g. 'kfm'")
+                continue
+            station = self.station(value, where, name, languages)
+            if station is not None:
+                self.check_station_files(station, line, where, programme, languages, segments)
+                result[name] = station
+        return result
+
+    def station(self, node: Node, where: str, name: str, languages: tuple[str, ...]) -> Station | None:
+        found = self.map_of(node, where, STATION_KEYS)
+        if found is None:
+            return None
+        values: dict[str, Any] = {}
+        for key, (line, value) in found.entries.items():
+            here = f"{where}.{key}"
+            if key == "format":
+                values["format"] = self.choice(value, here, tuple(STATION_FORMATS))
+            elif key == "sample_rate":
+                values["sample_rate"] = self.integer(value, here, STATION_SAMPLE_RATES)
+            elif key == "channels":
+                values["channels"] = self.integer(value, here, CHANNEL_COUNTS)
+            elif key == "bitrate_kbps":
+                values["bitrate_kbps"] = self.integer(value, here, tuple(sorted({*BITRATES_KBPS, *MP2_BITRATES_KBPS})))
+            elif key == "languages":
+                listed = self.languages(value, here)
+                values["languages"] = tuple(language for language in listed if language in languages)
+                if any(language not in languages for language in listed):
+                    self.problem(line, here, f"the script builds only {list(languages)}: list only those")
+            elif key == "names":
+                values["names"] = self.name_pattern(value, here)
+            elif key == "cuts":
+                cuts = self.map_of(value, here, CUT_KEYS)
+                for part in ("base", "step"):
+                    if cuts is not None and part in cuts.entries:
+                        number = self.number(self.value(cuts, part), f"{here}.{part}", *CUT_RANGE)
+                        if number is not None and number != int(number):
+                            self.problem(cuts.entries[part][0], f"{here}.{part}", "must be a whole number")
+                        elif number is not None:
+                            values[f"cut_{part}"] = int(number)
+            elif key == "air":
+                air = self.map_of(value, here, AIR_KEYS)
+                for part in AIR_KEYS:
+                    if air is not None and part in air.entries:
+                        values[f"air_{part}"] = self.moment(self.value(air, part), f"{here}.{part}", part == "end")
+            elif key == "sidecars":
+                items = value.items if isinstance(value, Seq) else ()
+                if not isinstance(value, Seq):
+                    self.problem(line, here, f"must be a list of {', '.join(SIDECARS)}")
+                values["sidecars"] = tuple(choice for item in items if (choice := self.choice(item, here, SIDECARS)))
+            elif key == "pad":
+                values["pad_s"] = self.time(value, here)
+            elif key == "segments":
+                count = self.number(value, here, 1, 999)
+                values["segments"] = int(count) if count is not None else None
+            elif key == "category":
+                values["category"] = self.string(value, here)
+        if any(value is None for value in values.values()):
+            return None
+        station = Station(name=name, **values)
+        bitrate, fmt = station.bitrate_kbps, station.format
+        allowed = BITRATES_KBPS if fmt == "mp3" else MP2_BITRATES_KBPS if fmt in ("mp2", "wav-mp2") else None
+        if bitrate is not None and allowed is not None and bitrate not in allowed:
+            self.problem(found.entries["bitrate_kbps"][0], f"{where}.bitrate_kbps",
+                         f"{bitrate} is not a {fmt} bitrate: use one of {', '.join(map(str, allowed))}")
+        if bitrate is not None and allowed is None:
+            self.problem(found.entries["bitrate_kbps"][0], f"{where}.bitrate_kbps", "PCM WAV has no bitrate: remove it")
+        written = Path(station.names).suffix.lower()
+        if written in {*STATION_FORMATS.values(), *AUDIO_SUFFIXES} and written != station.suffix:
+            self.problem(found.entries["names"][0], f"{where}.names", f"{station.names!r} ends in {written}, but "
+                                                                      f"{fmt} files end in {station.suffix}")
+        if station.air_start and station.air_end and station.air_end <= station.air_start:
+            self.problem(found.entries["air"][0], f"{where}.air", f"the air window ends ({station.air_end:%Y-%m-%d %H:%M}) "
+                                                                  f"before it starts ({station.air_start:%Y-%m-%d %H:%M})")
+        return station
+
+    def name_pattern(self, node: Node, where: str) -> str | None:
+        pattern = self.string(node, where)
+        if pattern is None:
+            return None
+        unknown = [field for field in _NAME_FIELD.findall(pattern) if field not in NAME_FIELDS]
+        if unknown:
+            self.problem(node.line, where, f"{{{unknown[0]}}} is not a name field: use "
+                                           f"{', '.join('{' + field + '}' for field in NAME_FIELDS)}")
+            return None
+        if "/" in pattern or "\\" in pattern or pattern.startswith("."):
+            self.problem(node.line, where, f"{pattern!r} must name a file in the station's folder: no / and no "
+                                           "leading dot")
+            return None
+        return pattern
+
+    def moment(self, node: Node, where: str, end: bool) -> dt.datetime | None:
+        """A date and time: YYYY-MM-DD (midnight; the end of the day for an end) or YYYY-MM-DD HH:MM(:SS)."""
+        value = node.value if isinstance(node, Scalar) else None
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=None)
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time(23, 59, 59) if end else dt.time(0, 0))
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+            except ValueError:
+                pass
+        self.problem(node.line, where, "must be a date and time written YYYY-MM-DD or \"YYYY-MM-DD HH:MM\"")
+        return None
+
+    def check_station_files(self, station: Station, line: int, where: str, programme: Programme,
+                            languages: tuple[str, ...], segments: tuple[Segment, ...]) -> None:
+        """Cut numbers in range, one per file; a fixed segment count met; no two files with one name."""
+        chosen = station.languages or languages
+        names: dict[str, str] = {}
+        for index, language in enumerate(chosen):
+            own = [segment for segment in segments if language in segment.languages]
+            if station.segments is not None and len(own) != station.segments:
+                self.problem(line, where, f"the station takes {station.segments} segments, the {language} "
+                                          f"version has {len(own)}: change segments: or the script")
+                return
+            if len(own) >= station.cut_step and len(chosen) > 1:
+                self.problem(line, where, f"cuts.step {station.cut_step} leaves no room for {len(own)} segments "
+                                          f"after each programme: use a step over {len(own)}")
+                return
+            last = station.cut(index, len(own))
+            if last > CUT_RANGE[1]:
+                self.problem(line, where, f"cut numbers reach {last}, past {CUT_RANGE[1]}: lower cuts.base or "
+                                          "cuts.step")
+                return
+            for number, segment_id in enumerate(["programme", *(segment.id for segment in own)]):
+                name = station.file_name(name_fields(programme, station, index, language, number, segment_id))
+                if name in names:
+                    self.problem(line, f"{where}.names", f"{station.names!r} gives two files the same name "
+                                                         f"({name}: {names[name]} and {language} {segment_id}): add "
+                                                         "{n}, {id} or {cut}")
+                    return
+                names[name] = f"{language} {segment_id}"
 
     # ---- segments ----------------------------------------------------------
     def segments(self, node: Node | None, languages: tuple[str, ...],
@@ -923,22 +1130,9 @@ class _Parser:
         return VoiceOver(lines=lines, **values)
 
 
-_LATIN = dict(zip("абвгдезийклмнопрстуфхцыэғқҳҷӣӯ",
-                  ["a", "b", "v", "g", "d", "e", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
-                   "kh", "ts", "y", "e", "gh", "q", "h", "j", "i", "u"]))
-_LATIN.update({"ё": "yo", "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya", "ъ": "", "ь": ""})
-
-
-def ascii_text(text: str) -> str:
-    """Cyrillic (Russian and Tajik) spelled in Latin letters, for fields that take ASCII only."""
-    latin = "".join(_LATIN.get(ch.lower(), ch) for ch in text)
-    return latin.encode("ascii", "replace").decode("ascii")
-
-
 def make_slug(series: str, episode: str | None, date: dt.date | None) -> str:
     """A file-safe name from the series, episode and date, e.g. `global-voices-12-2012-10-26`."""
     parts = [series, episode or "", date.isoformat() if date else ""]
-    text = "-".join(p for p in parts if p).lower()
-    latin = "".join(_LATIN.get(ch, ch) for ch in text)
+    latin = translit.to_ascii("-".join(p for p in parts if p)).lower().replace("'", "")
     slug = re.sub(r"[^a-z0-9]+", "-", latin).strip("-")
     return slug[:80].strip("-") or "episode"

@@ -23,9 +23,11 @@ class BuildOptions:
     jobs: int = os.cpu_count() or 1  # processes that render segments, and languages mastered at once
     cache: Path | None = field(default_factory=default_folder)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
+    stations: tuple[str, ...] = ()  # station profiles of the script to deliver too ("all": every one)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "stations", (self.stations,) if isinstance(self.stations, str) else tuple(self.stations))
         object.__setattr__(self, "allow_outside", tuple(Path(p) for p in self.allow_outside))
         if self.cache is not None:
             object.__setattr__(self, "cache", Path(self.cache))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from mutagen.id3._util import ID3SaveConfig
 
 from radiokit.files import image_info, image_mime
 from radiokit.manifest import LanguageEntry
+from radiokit.playout import Cues
 from radiokit.script import Script
 from radiokit.transcript import segment_label, transcript_text
 
@@ -138,9 +140,25 @@ def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str
     id3.save(str(path), v1=0, v2_version=3 if id3_version == "2.3" else 4, v23_sep="/")
 
 
+REPLAYGAIN_REFERENCE_LUFS = -18.0  # ReplayGain 2.0
+
+
 def loudness_frames(integrated_lufs: float, true_peak_dbtp: float) -> dict[str, str]:
     """The measured figures as TXXX values; digital silence measures -inf and says so."""
     return {"LOUDNESS_LUFS": f"{integrated_lufs:.1f}", "TRUE_PEAK_DBTP": f"{true_peak_dbtp:.1f}"}
+
+
+def playout_frames(cues: Cues | None, integrated_lufs: float, true_peak_dbtp: float) -> dict[str, str]:
+    """What web-radio automation (Liquidsoap, AzuraCast) reads from TXXX: cue points in seconds and the
+    ReplayGain 2.0 track gain (to -18 LUFS) and peak (linear, the true peak), from what was measured."""
+    frames = {}
+    if cues is not None:
+        frames.update({"liq_cue_in": f"{cues.audio_start_s:.3f}", "liq_cue_out": f"{cues.audio_end_s:.3f}",
+                       "liq_cross_start_next": f"{cues.segue_s:.3f}"})
+    if math.isfinite(integrated_lufs):
+        frames.update({"replaygain_track_gain": f"{REPLAYGAIN_REFERENCE_LUFS - integrated_lufs:+.2f} dB",
+                       "replaygain_track_peak": f"{10 ** (true_peak_dbtp / 20):.6f}"})
+    return frames
 
 
 def tag_language(script: Script, language: str, folder: Path, entry: LanguageEntry) -> None:
@@ -152,7 +170,8 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
         artist=programme.presenter.get(language, ""), language=language, track=programme.episode,
         date=programme.date, publisher=programme.publisher, copyright=programme.copyright,
         comment=programme.description.get(language), artwork=programme.artwork,
-        extra={**loudness_frames(entry.integrated_lufs, entry.true_peak_dbtp), **funder},
+        extra={**loudness_frames(entry.integrated_lufs, entry.true_peak_dbtp), **funder,
+               **playout_frames(entry.cues, entry.integrated_lufs, entry.true_peak_dbtp)},
         transcript=transcript_text(entry))
     segments = entry.segments
     chapters = chapter_marks([s.title for s in segments], [s.start_s for s in segments],
@@ -162,7 +181,8 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
     for seg in segments:
         segment_tags = dataclasses.replace(
             base, title=seg.title, track=f"{seg.index}/{len(segments)}", transcript=segment_label(seg),
-            extra={**loudness_frames(seg.integrated_lufs, seg.true_peak_dbtp), **funder})
+            extra={**loudness_frames(seg.integrated_lufs, seg.true_peak_dbtp), **funder,
+                   **playout_frames(seg.cues, seg.integrated_lufs, seg.true_peak_dbtp)})
         write_tags(folder / seg.file, segment_tags, [], version)
 
 
@@ -191,10 +211,10 @@ def read_tags(path: Path) -> ReadBack | None:
             frames[kind] = str(found[0].text if kind == "USLT" else found[0].text[0])
     if id3.getall("APIC"):
         picture = id3.getall("APIC")[0]
-        found = image_info(picture.data)
+        image = image_info(picture.data)
         # The MIME type the frame declares, and what its bytes are where they disagree.
-        frames["APIC"] = picture.mime if found and found[0] == picture.mime else \
-            f"{picture.mime} (but its data is {found[0] if found else 'no PNG or JPEG image'})"
+        frames["APIC"] = picture.mime if image and image[0] == picture.mime else \
+            f"{picture.mime} (but its data is {image[0] if image else 'no PNG or JPEG image'})"
     frames.update({f"TXXX:{frame.desc}": "/".join(frame.text) for frame in id3.getall("TXXX")})
     chapters, problems = _table_of_contents(id3)
     return ReadBack(f"2.{id3.version[1]}", frames, tuple(chapters), tuple(problems))

@@ -221,6 +221,10 @@ def _verify_folder(folder: Path, shown: str, problems: list[str], skipped: set[s
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each file is an ffmpeg run and the meter
         for item, found in zip(audio, pool.map(lambda item: _inspect(folder / item.path, manifest), audio)):
             problems += [f"{item.path}: {problem}" for problem in _judge(item, found, manifest)]
+    if manifest.stations:
+        from radiokit.station_checks import station_problems
+
+        problems += station_problems(folder, manifest, present)
     return Verdict(tuple(problems), len(manifest.files))
 
 

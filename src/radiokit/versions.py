@@ -9,15 +9,19 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from radiokit import __version__, bwf, cache, encode, master, reuse, timeline, workers
 from radiokit.cache import Cache
 from radiokit.display import clock
 from radiokit.errors import BuildError
 from radiokit.loudness import Loudness
 from radiokit.manifest import LanguageEntry, SegmentEntry
+from radiokit.playout import SOUND_UNDER_TARGET_LU, Cues, sound_span
 from radiokit.progress import Progress
 from radiokit.render import SegmentFile
-from radiokit.script import Script, Segment, ascii_text
+from radiokit.script import Script, Segment
+from radiokit.translit import to_ascii
 
 _log = logging.getLogger("radiokit.mastering")
 
@@ -112,20 +116,59 @@ def _master_version(script: Script, version: Version, folder: Path, store: Cache
         if store and version.key:
             reuse.keep_version(store, version.key, folder, measured, gain_db, notes)
     entries: list[SegmentEntry] = []
-    for number, (segment, name, item, rendered) in enumerate(zip(version.segments, version.stems, version.placed,
-                                                                 version.files, strict=True), start=1):
+    cues = segment_cues(script, version, gain_db)
+    for number, (segment, name, item, rendered, cue) in enumerate(zip(version.segments, version.stems, version.placed,
+                                                                      version.files, cues, strict=True), start=1):
         segment_mp3 = measured[folder / "segments" / language / f"{name}.mp3"]
         entries.append(SegmentEntry(
             index=number, id=segment.id, title=segment.title[language], kind=segment.kind,
             start_s=item.start_frame / rate, duration_s=item.frames / rate, text=rendered.text,
             clip_language=segment.clip_language, file=f"segments/{language}/{name}.mp3",
             integrated_lufs=segment_mp3.integrated_lufs, true_peak_dbtp=segment_mp3.true_peak_dbtp,
-            engine=rendered.engine, cleanup=rendered.cleanup))
+            engine=rendered.engine, cleanup=rendered.cleanup, cues=cue))
     final = measured[folder / f"{stem}.mp3"]
     return LanguageEntry(
         language=language, file=f"{stem}.mp3", duration_s=final.duration_s,
         integrated_lufs=final.integrated_lufs, true_peak_dbtp=final.true_peak_dbtp,
-        loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries)), notes
+        loudness_range_lu=final.loudness_range_lu, gain_db=gain_db, segments=tuple(entries),
+        cues=programme_cues(cues, [item.start_frame / rate for item in version.placed])), notes
+
+
+def segment_cues(script: Script, version: Version, gain_db: float) -> list[Cues]:
+    """Each segment's cue points in its own file: its sound (from the energy profile it was rendered with,
+    at the level `gain_db` gives it), where the next item may start (a fade-out's start, or where the next
+    segment crossfades in), and where a bed's voice starts."""
+    rate = script.delivery.sample_rate
+    threshold = script.delivery.profile.integrated_lufs - SOUND_UNDER_TARGET_LU - gain_db
+    result = []
+    for number, (segment, item, rendered) in enumerate(zip(version.segments, version.placed, version.files,
+                                                          strict=True)):
+        duration = item.frames / rate
+        start, end = sound_span(np.load(rendered.profile), item.frames, rate, threshold)
+        segue = [end]
+        if segment.fade_out_s:
+            segue.append(duration - segment.fade_out_s)
+        if segment.bed is not None and segment.bed.fade_out_s:
+            segue.append(duration - segment.bed.fade_out_s)
+        if number + 1 < len(version.placed) and version.placed[number + 1].crossfade_frames:
+            segue.append((version.placed[number + 1].start_frame - item.start_frame) / rate)
+        intro = min(segment.bed.preroll_s, duration) if segment.bed is not None else None
+        result.append(milliseconds(Cues(start, end, max(start, min(segue)), intro)))
+    return result
+
+
+def milliseconds(cues: Cues) -> Cues:
+    """Cue points to the millisecond, as tags, manifest and sidecars write them: all say the same."""
+    return Cues(round(cues.audio_start_s, 3), round(cues.audio_end_s, 3), round(cues.segue_s, 3),
+                None if cues.intro_end_s is None else round(cues.intro_end_s, 3))
+
+
+def programme_cues(segments: list[Cues], starts_s: list[float]) -> Cues:
+    """The programme's cue points from its first and last segments'."""
+    first, last = segments[0], segments[-1]
+    intro = None if first.intro_end_s is None else starts_s[0] + first.intro_end_s
+    return milliseconds(Cues(starts_s[0] + first.audio_start_s, starts_s[-1] + last.audio_end_s,
+                             starts_s[-1] + last.segue_s, intro))
 
 
 def _encode_version(script: Script, version: Version, folder: Path, stem: str, store: Cache | None,
@@ -152,9 +195,10 @@ def _encode_version(script: Script, version: Version, folder: Path, stem: str, s
                                        _bext(script, segment.title[language], f"{stem}-{name}", created))
                          for segment, name, item in zip(version.segments, version.stems, placed, strict=True)]
         gain_key = cache.gain_key(script, language, fmt)
-        done = master.deliver(placed, rendered, programme, segment_files, delivery.profile, rate, channels,
-                              delivery.bitrate_kbps, kept_gain=reuse.load_gain(store, gain_key) if store else None,
-                              encodes=reuse.KeptEncodes(store, rate, channels, delivery.bitrate_kbps) if store else None,
+        bitrate = delivery.bitrate_kbps if fmt == "mp3" else encode.mp2_bitrate_kbps(channels)
+        done = master.deliver(placed, rendered, programme, segment_files, delivery.profile, rate, channels, bitrate,
+                              kept_gain=reuse.load_gain(store, gain_key) if store else None,
+                              encodes=reuse.KeptEncodes(store, rate, channels, bitrate) if store else None,
                               workers=measuring)
         if store:
             reuse.keep_gain(store, gain_key, done.kept_gain)
@@ -177,6 +221,6 @@ def _bext(script: Script, title: str, reference: str, created: dt.datetime) -> b
     delivery = script.delivery
     mode = "mono" if delivery.channels == 1 else "stereo"
     return bwf.BextInfo(
-        description=ascii_text(f"{script.programme.series}: {title}")[:256], originator="radiokit",
+        description=to_ascii(f"{script.programme.series}: {title}")[:256], originator="radiokit",
         originator_reference=reference[:32], origination=created,
         coding_history=f"A=PCM,F={delivery.sample_rate},W=16,M={mode},T=radiokit {__version__}")

@@ -58,7 +58,7 @@ def block_loudness(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     digital silence. The meter is fed a piece at a time, so memory does not grow with the clip."""
     frames = block_frames(sample_rate)
     starts = np.arange(0, len(samples), frames)
-    meter = RangeEnergies(sample_rate, samples.shape[1], [(start, start + frames) for start in starts])
+    meter = RangeEnergies(sample_rate, samples.shape[1], [(int(start), int(start) + frames) for start in starts])
     for start in range(0, len(samples), _FEED_FRAMES):
         meter.feed(samples[start : start + _FEED_FRAMES])
     mean_squares = meter.energies / np.maximum(np.minimum(frames, len(samples) - starts), 1)

@@ -74,6 +74,9 @@ class Engine(ABC):
     # Its pace when the script sets no rate, on the rate scale (espeak-ng's words a minute): `radiokit check`
     # times text by it. espeak-ng's own default; an engine that speaks slower or faster says so.
     own_rate: ClassVar[int] = 175
+    # How much faster than espeak-ng at the same rate it gets through a language's text (its front end may
+    # spell the text otherwise), where that differs: `radiokit check` divides its time by it.
+    text_speed: ClassVar[dict[str, float]] = {}
 
     @abstractmethod
     def installed(self) -> bool:
