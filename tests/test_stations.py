@@ -123,13 +123,18 @@ def test_station_mp3s_carry_cue_and_replaygain_tags(delivered: BuildReport) -> N
 def test_sidecars_name_every_file_with_its_cut(delivered: BuildReport) -> None:
     files = station_files(delivered, "prss")
     folder = delivered.folder / "stations" / "prss"
+    titles = []
     for file in files:
         xml = ET.parse(folder / Path(file["file"]).with_suffix(".xml").name).getroot()
         assert xml.findtext("number") == str(file["cut"]) and xml.findtext("groupName") == "NEWS"
         assert xml.find("cutList/cut/startDatetime").text.startswith("2012-10-26T18:00")
+        titles.append(xml.findtext("title"))
+    assert titles[:2] == ["Таджикистан и Россия", "Заставка"]  # UTF-8: the script's text, not the cart's Latin
     with (folder / "mairlist.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["Filename"] for row in rows] == [file["file"].rsplit("/", 1)[1] for file in files]
+    assert rows[0]["Title"] == "Таджикистан и Россия" and read_cart(  # the cart chunk has it transliterated
+        delivered.folder / station_files(delivered, "kfm")[0]["file"]).title == "Tadzhikistan i Rossiya"
     assert all(float(row["CueIn"]) == pytest.approx(file["cue_in_s"], abs=0.001) for row, file in zip(rows, files))
 
 

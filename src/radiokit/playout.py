@@ -15,8 +15,8 @@ from radiokit.loudness import profile_frames
 class PlayoutItem:
     """One delivered file: the full programme (number 0) or one of its segments (1, 2, ...) in one language.
 
-    Text fields are ASCII already (Cyrillic transliterated); times are seconds from the file's first sample,
-    padding included.
+    Text is as the script gives it (Cyrillic stays Cyrillic; the cart chunk transliterates what it writes);
+    times are seconds from the file's first sample, padding included.
     """
 
     file: str  # its name in the station's folder

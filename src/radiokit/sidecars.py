@@ -1,81 +1,11 @@
 """Sidecar files beside delivered audio, so that a station's automation imports title, cue points and air
 window from them instead of an operator retyping them: RDXML for Rivendell's rdimport, a library CSV for
 mAirList. Both are written from the same PlayoutItems (radiokit.playout), so they agree with the cart chunk.
+Each field's source and what each system applies: docs/stations.md, "Sidecar fields".
 
-Rivendell
----------
-`write_rivendell` writes `<name>.xml` beside each file (its last extension replaced, as rdimport looks for
-it: `rdimport --xml`), UTF-8 without BOM. rdimport reads RDXML with a line-oriented parser
-(RDCart::readXml in lib/rdcart.cpp): `<cart>`, `<cutList>`, `<cut>` and their closing tags each alone on a
-line, every other element `<name>value</name>` on one line, so text is kept to one line here. Points are
-milliseconds from the file's first sample; datetimes are `YYYY-MM-DDTHH:MM:SS` station wall-clock time (Qt's
-ISO date parse), any UTC offset dropped.
-
-| RDXML element       | PlayoutItem                                       | applied by `rdimport --xml`              |
-|---------------------|---------------------------------------------------|------------------------------------------|
-| cart/number         | cut                                               | no: give it as `--to-cart=`              |
-| cart/groupName      | category                                          | no: the group is rdimport's GROUP        |
-| cart/title          | title                                             | when rdimport creates the cart           |
-| cart/artist         | artist                                            | when rdimport creates the cart           |
-| cart/album          | album                                             | when rdimport creates the cart           |
-| cart/client         | client                                            | when rdimport creates the cart           |
-| cart/userDefined    | integrated_lufs, true_peak_dbtp, as text (1)      | when rdimport creates the cart           |
-| cut/description     | title                                             | yes (its first 64 characters)            |
-| cut/outcue          | out_cue (left out when empty)                     | yes (its first 64 characters)            |
-| cut/length          | duration_s, ms                                    | no: Rivendell measures the audio         |
-| cut/startDatetime   | air_start                                         | yes                                      |
-| cut/endDatetime     | air_end                                           | yes                                      |
-| cut/sampleRate      | sample_rate                                       | no: converted to the library's format    |
-| cut/channels        | channels                                          | no                                       |
-| cut/startPoint      | audio_start_s, ms                                 | yes, unless rdimport autotrims           |
-| cut/endPoint        | audio_end_s, ms                                   | yes, unless rdimport autotrims           |
-| cut/segueStartPoint | segue_s, ms                                       | yes                                      |
-| cut/segueEndPoint   | audio_end_s, ms                                   | yes                                      |
-| cut/talkStartPoint  | audio_start_s, ms (only with an intro)            | yes                                      |
-| cut/talkEndPoint    | intro_end_s, ms (left out when None)              | yes                                      |
-
-(1) "integrated -23.0 LUFS, true peak -1.0 dBTP": RDXML has no loudness field.
-
-One call per file, CART being the file's cut number (the XML's `<number>`), autotrim and peak normalization
-off so that the cue points and the mastered loudness stand:
-`rdimport --xml --to-cart=CART --autotrim-level=0 --normalization-level=0 GROUP /path/FILE.mp3`.
-(`--use-cartchunk-cutid` does not work together with `--xml`: rdimport replaces the file's metadata,
-cart chunk CutID included, with the XML's, which has none.)
-
-mAirList
---------
-`write_mairlist` writes `mairlist.csv` for mAirListDB's library CSV import: comma-separated, first line the
-column names, UTF-8 with BOM, times in seconds with three decimals. Column names marked "fixed" are mAirList's
-own (wiki: "mAirListDB Library CSV Import/Export"; the Level* ones from v6.3); mAirList imports any other
-column as an attribute of that name: those names are radiokit's.
-
-| column        | PlayoutItem                              | kind                                             |
-|---------------|------------------------------------------|--------------------------------------------------|
-| ExternalID    | cut                                      | fixed; a key mAirList matches existing items by  |
-| Filename      | file, as delivered (relative to folder)  | fixed                                            |
-| Title         | title                                    | fixed                                            |
-| Artist        | artist                                   | fixed                                            |
-| Comment       | out_cue                                  | fixed                                            |
-| Duration      | duration_s                               | fixed, seconds                                   |
-| CueIn         | audio_start_s                            | fixed, seconds                                   |
-| Ramp1         | intro_end_s (empty when None)            | fixed, seconds                                   |
-| StartNext     | segue_s                                  | fixed, seconds                                   |
-| CueOut        | audio_end_s                              | fixed, seconds                                   |
-| LevelLoudness | integrated_lufs                          | fixed, LUFS                                      |
-| LevelTruePeak | true_peak_dbtp                           | fixed, dBTP                                      |
-| Album         | album                                    | attribute                                        |
-| Client        | client                                   | attribute                                        |
-| Category      | category                                 | attribute                                        |
-| Language      | language                                 | attribute                                        |
-| AirStart      | air_start, YYYY-MM-DD HH:MM:SS           | attribute: the CSV cannot set validity dates     |
-| AirEnd        | air_end, YYYY-MM-DD HH:MM:SS             | attribute                                        |
-
-FadeOut is left empty: radiokit's fade is in the audio already, and StartNext says where the next item may
-start. Confirmed (the wiki page): the fixed names and their units, comma separator, column names on the first
-line, UTF-8 needing a BOM, other columns becoming attributes, ID/ExternalID/Filename identifying an existing
-item. Not confirmed: whether mAirList takes a relative Filename (it may need the path the station stores the
-files under), what an empty Ramp1 does, which fields an update by ExternalID replaces, what mAirList does at
-a FadeOut point; and the attribute names are radiokit's choice.
+rdimport reads RDXML with a line-oriented parser (RDCart::readXml in Rivendell's lib/rdcart.cpp): `<cart>`,
+`<cutList>`, `<cut>` and their closing tags each alone on a line, every other element on one line, so text
+is kept to one line here. mAirList needs a BOM to read the CSV as UTF-8.
 """
 
 from __future__ import annotations

@@ -116,9 +116,9 @@ def _deliver_language(script: Script, station: Station, index: int, version: Ver
                                     None if cue.intro_end_s is None else cue.intro_end_s + pad_s))
         item = PlayoutItem(
             file=name, language=language, number=number, segment_id=segment_id, cut=station.cut(index, number),
-            title=to_ascii(title), artist=to_ascii(programme.presenter.get(language, "")),
-            album=to_ascii(programme.series), client=to_ascii(programme.publisher or ""), category=station.category,
-            out_cue=to_ascii(edge_words(text)[1]), air_start=air_start, air_end=air_end, sample_rate=rate,
+            title=title, artist=programme.presenter.get(language, ""),
+            album=programme.series, client=programme.publisher or "", category=station.category,
+            out_cue=edge_words(text)[1], air_start=air_start, air_end=air_end, sample_rate=rate,
             channels=channels, duration_s=(frames + 2 * pad) / rate, audio_start_s=shifted.audio_start_s,
             audio_end_s=shifted.audio_end_s, intro_end_s=shifted.intro_end_s, segue_s=shifted.segue_s,
             integrated_lufs=0.0, true_peak_dbtp=0.0)
