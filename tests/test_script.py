@@ -191,7 +191,7 @@ def test_nesting_is_bounded_before_python_recursion_gives_out(tmp_path: Path, te
 
 def test_twenty_levels_of_nesting_are_still_read(tmp_path: Path) -> None:
     found = refused(tmp_path, "a: " + "[" * 20 + "]" * 20 + "\n")
-    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, cleanup, stations, segments"
+    assert found[0] == ":1: unknown key 'a': allowed keys: format, programme, languages, delivery, voices, lexicon, cleanup, stations, feed, segments"
 
 
 @pytest.mark.parametrize("value", ["2012-02-30", "2012-13-45", "2012-10-26 25:00:00"])
@@ -364,3 +364,40 @@ def test_the_smallest_station_profile_takes_every_default(tmp_path: Path) -> Non
     assert [kfm.cut(language, number) for language in (0, 1) for number in (0, 1, 2)] == [1000, 1001, 1002, 1100, 1101, 1102]
     assert [prss.cut(1, number) for number in (0, 2)] == [510, 512]
     assert prss.file_name({"series": "S", "date": "", "lang": "tg", "n": "02"}) == "S--tg-02.mp2"
+
+
+FEED_HEAD = HEAD.replace("segments:\n", "feed:\n{feed}segments:\n")
+
+
+@pytest.mark.parametrize("feed, expected", [
+    ("  url: radio.example.org/show\n", ":11: feed.url: 'radio.example.org/show' is not a web address: write it as https://"),
+    ("  category: Comedy\n", ":11: feed.category: 'Comedy' is not supported: use one of News, Government"),
+    ("  subcategory: Politics\n  category: Education\n",
+     ":11: feed.subcategory: 'Politics' is not an Apple Podcasts subcategory of 'Education': use one of none"),
+    ("  explicit: no way\n", ":11: feed.explicit: must be true or false"),
+    ("  locked: true\n", ":11: feed.locked: a locked feed names its owner: add owner: {email: ...}"),
+    ("  owner: {name: IWPR}\n", ":11: feed.owner: missing 'email': add it"),
+    ("  owner: {email: nobody}\n", ":11: feed.owner.email: 'nobody' is not an e-mail address"),
+    ("  guid: 1234\n", ":11: feed.guid: '1234' is not a UUID: leave it out"),
+    ("  funding: {text: Thanks}\n", ":11: feed.funding: missing 'url': add it"),
+    ("  guests: [{name: A, role: hostess}]\n", ":11: feed.guests[0].role: 'hostess' is not supported: did you mean"),
+    ("  guests: Abdullo\n", ":11: feed.guests: must be a list of people"),
+    ("  titel: Show\n", ":11: feed: unknown key 'titel': did you mean 'title'?"),
+])
+def test_feed_problems_name_line_and_fix(tmp_path: Path, feed: str, expected: str) -> None:
+    found = problems(tmp_path, TWO, FEED_HEAD.replace("{feed}", feed))
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+def test_feed_settings_are_read_and_default(tmp_path: Path) -> None:
+    path = tmp_path / "episode.yaml"
+    path.write_text(FEED_HEAD.replace("{feed}", "  url: https://radio.example.org/show/\n  locked: true\n"
+                                      "  owner: {email: a@example.org}\n  subcategory: Politics\n"
+                                      "  guests: [{name: {ru: Аня, tg: Аня}, role: reporter}]\n") + TWO,
+                    encoding="utf-8")
+    feed = load_script(path).feed
+    assert (feed.url, feed.locked, feed.owner_email, feed.category, feed.subcategory) == (
+        "https://radio.example.org/show/", True, "a@example.org", "News", "Politics")
+    assert feed.guests[0].role == "reporter" and feed.guests[0].name["tg"] == "Аня"
+    path.write_text(HEAD + TWO, encoding="utf-8")
+    assert load_script(path).feed.url is None and load_script(path).feed.category == "News"

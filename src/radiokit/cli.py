@@ -363,6 +363,70 @@ def verify(package: Path) -> None:
     sys.exit(1)
 
 
+@cli.command()
+@click.argument("package", type=click.Path(path_type=Path))
+@click.argument("destination")
+@click.option("--base-url", metavar="URL",
+              help="The web address DESTINATION is served at [default: the script's feed.url, else DESTINATION].")
+def publish(package: Path, destination: str, base_url: str | None) -> None:
+    """Publish a package (its .zip or folder) to DESTINATION, and update the feeds there.
+
+    DESTINATION is a folder, sftp://user@host/path or s3://bucket/path. The package is verified
+    first; files go up under temporary names, are checked and renamed into place, and the feeds
+    (feed-<lang>.xml) are written last. Publishing the same package again changes nothing; a
+    corrected build replaces the episode under the same GUIDs (docs/distribution.md).
+
+    \b
+    Examples:
+      radiokit publish build/global-voices-12-2012-10-26.zip /srv/www/global-voices \\
+          --base-url https://radio.example.org/global-voices/
+      radiokit publish build/global-voices-12-2012-10-26.zip sftp://iwpr@files.example.org/global-voices
+    """
+    from radiokit.publish import publish as run_publish
+
+    report = _run(lambda: run_publish(package, destination, base_url))
+    if report.state == "unchanged":
+        click.echo(f"{report.slug}: already published as {report.folder}: nothing changed")
+        return
+    resumed = f" ({report.kept} already there from an earlier try)" if report.kept else ""
+    click.echo(f"{report.slug}: published as {report.folder}, {report.state}: {report.uploaded} files sent{resumed}")
+    for feed in report.feeds:
+        click.echo(f"feed {feed}")
+
+
+@cli.command()
+@click.argument("feed_url")
+@click.option("--into", "into", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="The station's folder (a playout system's import folder).")
+@click.option("--station", metavar="NAME", help="Deliver this station profile's files, named as it says "
+                                                "[default: each whole package as <slug>/].")
+def fetch(feed_url: str, into: Path, station: str | None) -> None:
+    """The station's side: fetch new and corrected episodes from the feed at FEED_URL into a folder.
+
+    Each package is downloaded (http(s), sftp, s3 or a file path), checked against the checksums the
+    feed and its manifest give, verified as `radiokit verify` does, and only then moved into the
+    folder; what is in flight stays in <folder>/.radiokit/. Run it from cron: exit 0 when nothing is
+    new or all was fetched, 1 when an episode failed its checks (kept aside, named), 2 when the feed
+    or a server cannot be reached or the arguments are wrong (a broken download resumes next time).
+
+    \b
+    Example:
+      radiokit fetch https://radio.example.org/global-voices/feed-tg.xml --into /var/snd/import --station kfm
+    """
+    from radiokit.fetch import fetch as run_fetch
+
+    into.mkdir(parents=True, exist_ok=True)
+    report = _run(lambda: run_fetch(feed_url, into, station))
+    for slug, delivered in report.fetched:
+        click.echo(f"{slug}: fetched and verified, {len(delivered)} file(s) into {into}")
+    for slug, why, kept in report.failed:
+        click.echo(f"error: {slug}: refused: {why}" + (f" (kept in {kept})" if kept else ""), err=True)
+    if not report.fetched and not report.failed:
+        click.echo(f"nothing new ({report.unchanged} episode(s) already fetched)")
+    if report.failed:
+        sys.exit(1)
+
+
 @cli.group()
 def cache() -> None:
     """The cache of rendered segments and delivered versions that makes rebuilds fast.

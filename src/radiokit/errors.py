@@ -46,3 +46,10 @@ class OutputError(RadiokitError):
     producer's script (2) nor the programme (1)."""
 
     exit_status = 3
+
+
+class TransferError(RadiokitError):
+    """A place to publish to or fetch from that cannot be reached, read or written: the network or the
+    server, not the package. Exit 2, as for a wrong address: `radiokit fetch`'s contract with cron."""
+
+    exit_status = 2

@@ -19,10 +19,20 @@ from radiokit.display import json_figure
 from radiokit.errors import InputError
 from radiokit.files import sha256
 from radiokit.playout import Cues
+from radiokit.script import Feed, Person
 
 FORMAT = "radiokit-package/1"
 NAME = "manifest.json"
 MAX_BYTES = 64 * 2**20  # some thousand segments take a few MiB
+
+
+def companion_files(language: str) -> dict[str, str]:
+    """The files beside a language's programme, by what they hold: named the same in every package."""
+    return {"text": f"transcript-{language}.txt", "vtt": f"transcript-{language}.vtt",
+            "chapters": f"chapters-{language}.json"}
+
+
+COVER = "cover"  # the artwork's file name in the package, before its suffix
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,7 @@ class Manifest:
     languages: tuple[LanguageEntry, ...]
     files: tuple[FileRecord, ...]  # every file of the package but the manifest
     stations: tuple[StationEntry, ...] = ()
+    feed: Feed = field(default_factory=Feed)
     created: str = ""
     generator: str = f"radiokit {__version__}"
     # As read: the size and checksum each language and segment entry repeats from the files list.
@@ -181,6 +192,7 @@ class Manifest:
             },
             **({"stations": {station.name: _station_json(station, checked) for station in self.stations}}
                if self.stations else {}),
+            "feed": _feed_json(self.feed),
             "files": [{"path": record.path, "size": record.size, "sha256": record.sha256} for record in self.files],
         }
 
@@ -196,6 +208,14 @@ def _station_json(station: StationEntry, checked: Callable[[str], dict[str, obje
                        "integrated_lufs": json_figure(file.integrated_lufs),
                        "true_peak_dbtp": json_figure(file.true_peak_dbtp), **_cues_json(file.cues)}
                       for file in station.files]}
+
+
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    return {"url": feed.url, "title": dict(feed.title), "description": dict(feed.description), "author": feed.author,
+            "owner": {"name": feed.owner_name, "email": feed.owner_email}, "category": feed.category,
+            "subcategory": feed.subcategory, "explicit": feed.explicit, "locked": feed.locked, "guid": feed.guid,
+            "funding": {"url": feed.funding_url, "text": dict(feed.funding_text)},
+            "guests": [{"name": dict(p.name), "role": p.role, "href": p.href, "img": p.img} for p in feed.guests]}
 
 
 def _cues_json(cues: Cues | None) -> dict[str, float | None]:
@@ -215,12 +235,17 @@ def read(folder: Path, shown: str) -> Manifest:
     if path.stat().st_size > MAX_BYTES:
         raise InputError(f"{shown}: {NAME}: {path.stat().st_size // 2**20} MiB, more than a manifest holds "
                          f"({MAX_BYTES // 2**20} MiB): ask the producer to send the package again")
+    return parse(path.read_bytes(), shown)
+
+
+def parse(data: bytes, shown: str) -> Manifest:
+    """A manifest from its bytes (as read from a folder, or fetched); InputError as `read`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError(f"{shown}: {NAME}: not readable JSON ({str(exc)[:120]}): ask the producer to send the "
                          "package again") from None
-    return _Reader(shown).manifest(data)
+    return _Reader(shown).manifest(found)
 
 
 class _Reader:
@@ -324,6 +349,7 @@ class _Reader:
                 bitrate_kbps=self.value(node, "bitrate_kbps", int, where, optional=True), files=tuple(delivered)))
         return Manifest(
             slug=self.value(data, "slug", str, ""), programme=programme, stations=tuple(stations),
+            feed=self.feed(self.value(data, "feed", dict, "", optional=True)),
             delivery=DeliveryRecord(
                 profile=self.value(delivery, "profile", str, "delivery"),
                 integrated_lufs=self.number(delivery, "integrated_lufs", "delivery"),
@@ -341,6 +367,42 @@ class _Reader:
         intro = self.value(node, "intro_end_s", (int, float), where, optional=True)
         return Cues(self.number(node, "cue_in_s", where), self.number(node, "cue_out_s", where),
                     self.number(node, "segue_s", where), None if intro is None else float(intro))
+
+    def feed(self, node: dict[str, Any] | None) -> Feed:
+        """The series' feed settings; a package from before feeds has none, and takes every default."""
+        if node is None:
+            return Feed()
+        where = "feed"
+        owner = self.value(node, "owner", dict, where, optional=True) or {}
+        funding = self.value(node, "funding", dict, where, optional=True) or {}
+        guests = []
+        for number, person in enumerate(self.value(node, "guests", list, where, optional=True) or []):
+            at = f"{where}.guests[{number}]"
+            guests.append(Person(name=self.strings(person, "name", at), role=self.text(person, "role", at) or "guest",
+                                 href=self.text(person, "href", at), img=self.text(person, "img", at)))
+        return Feed(url=self.text(node, "url", where), title=self.strings(node, "title", where),
+                    description=self.strings(node, "description", where), author=self.text(node, "author", where),
+                    owner_name=self.text(owner, "name", f"{where}.owner"),
+                    owner_email=self.text(owner, "email", f"{where}.owner"),
+                    category=self.text(node, "category", where) or "News",
+                    subcategory=self.text(node, "subcategory", where),
+                    explicit=self.flag(node, "explicit", where), locked=self.flag(node, "locked", where),
+                    guid=self.text(node, "guid", where), funding_url=self.text(funding, "url", f"{where}.funding"),
+                    funding_text=self.strings(funding, "text", f"{where}.funding"), guests=tuple(guests))
+
+    def flag(self, node: dict[str, Any], key: str, where: str) -> bool:
+        found = node.get(key, False)
+        if not isinstance(found, bool):
+            raise self.fail(f"{where}.{key}", "true or false")
+        return found
+
+    def strings(self, node: Any, key: str, where: str) -> dict[str, str]:
+        """A map of language to text (empty where the key is absent)."""
+        found = self.value(node, key, dict, where, optional=True) or {}
+        for language, text in found.items():
+            if not isinstance(text, str):
+                raise self.fail(f"{where}.{key}.{language}", "a string")
+        return dict(found)
 
     def programme(self, node: Any) -> ProgrammeRecord:
         where = "programme"

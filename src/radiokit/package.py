@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Sequence
@@ -11,9 +13,13 @@ from radiokit import preview, transcript
 from radiokit.display import clock, figure
 from radiokit.files import image_mime
 from radiokit.manifest import NAME as MANIFEST
-from radiokit.manifest import DeliveryRecord, FileRecord, LanguageEntry, Manifest, ProgrammeRecord, StationEntry
+from radiokit.manifest import COVER, DeliveryRecord, FileRecord, LanguageEntry, Manifest, ProgrammeRecord, StationEntry
+from radiokit.manifest import companion_files
 from radiokit.script import Script
+from radiokit.tag import programme_chapters
 from radiokit.transcript import edge_words
+
+CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0's JSON chapters format
 
 
 RUNDOWN_COLUMNS = ("language", "index", "id", "title", "kind", "start", "duration", "end", "in_words", "out_words",
@@ -69,7 +75,17 @@ def write_manifest(folder: Path, script: Script, entries: Sequence[LanguageEntry
             true_peak_dbtp=delivery.profile.true_peak_dbtp, sample_rate=delivery.sample_rate,
             channels=delivery.channels, bitrate_kbps=delivery.bitrate_kbps, id3_version=delivery.id3_version,
             target_duration_s=delivery.target_duration_s),
-        languages=tuple(entries), files=files, stations=tuple(stations)).write(folder)
+        languages=tuple(entries), files=files, stations=tuple(stations), feed=script.feed).write(folder)
+
+
+def write_chapters(folder: Path, entry: LanguageEntry) -> None:
+    """The programme's chapters as Podcasting 2.0 JSON chapters: the same list as its ID3 chapters, with the
+    segments' full titles (ID3 shortens them to fit its frames)."""
+    chapters = [{"startTime": mark.start_ms / 1000, "endTime": mark.end_ms / 1000, "title": mark.title}
+                for mark in programme_chapters(entry)]
+    data = {"version": CHAPTERS_VERSION, "chapters": chapters}
+    (folder / companion_files(entry.language)["chapters"]).write_text(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def write_package(folder: Path, zip_path: Path, script: Script, entries: Sequence[LanguageEntry],
@@ -78,6 +94,9 @@ def write_package(folder: Path, zip_path: Path, script: Script, entries: Sequenc
     for entry in entries:
         transcript.write_text(folder, script, entry)
         transcript.write_vtt(folder, entry)
+        write_chapters(folder, entry)
+    if script.programme.artwork:  # for the feed's image: the MP3s carry it inside already
+        shutil.copyfile(script.programme.artwork, folder / f"{COVER}{script.programme.artwork.suffix.lower()}")
     write_rundown(folder, script, entries)
     preview.write_index(folder, script, entries)
     write_manifest(folder, script, entries, stations)

@@ -12,7 +12,8 @@ from typing import Any
 from radiokit.script import (AIR_KEYS, BED_KEYS, BITRATES_KBPS, CHANNEL_COUNTS, CLEANUP_KEYS, CLEANUP_RANGES,
                              CUT_KEYS, CUT_RANGE, DELIVERY_KEYS, ENGINES, FORMAT, FORMATS, ID3_VERSIONS,
                              MP2_BITRATES_KBPS, NAME_FIELDS, SIDECARS, STATION_FORMATS, STATION_KEYS,
-                             STATION_SAMPLE_RATES,
+                             STATION_SAMPLE_RATES, FEED_CATEGORIES, FEED_KEYS, FUNDING_KEYS, OWNER_KEYS,
+                             PERSON_KEYS, PERSON_ROLES,
                              ID_PATTERN, KINDS, LANGUAGES, PROFILE_KEYS, PROFILES, PROGRAMME_KEYS, PROGRAMME_REQUIRED,
                              RANGES, SAMPLE_RATES, SEGMENT_KEYS, TIME_PATTERN, TOP_KEYS, TOP_REQUIRED, TRIM_KEYS,
                              VOICE_RANGES, VOICEOVER_KEYS, VOICEOVER_LINE_KEYS)
@@ -93,6 +94,29 @@ def _station() -> dict[str, Any]:
         "segments": {"type": "integer", "minimum": 1, "description": "The segment count the station's clock expects"},
         "category": {"type": "string", "description": "Cart category / automation group (default RADIOKIT)"},
     }, STATION_KEYS, "A station profile: the files a playout system imports (docs/stations.md)")
+
+
+def _feed() -> dict[str, Any]:
+    web = {"type": "string", "pattern": "^https?://", "description": "A web address"}
+    subcategories = sorted({sub for subs in FEED_CATEGORIES.values() for sub in subs})
+    return _object({
+        "url": web | {"description": "Where the publishing folder is served (feeds, enclosures under it)"},
+        "title": _text("The show's name (default: the series)"),
+        "description": _text("The show (default: the series and its publisher)"),
+        "author": {"type": "string", "description": "itunes:author (default: the publisher)"},
+        "owner": _object({"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}, OWNER_KEYS,
+                         "itunes:owner", required=("email",)),
+        "category": {"enum": list(FEED_CATEGORIES), "description": "Apple Podcasts category (default News)"},
+        "subcategory": {"enum": subcategories, "description": "A subcategory of the category"},
+        "explicit": {"type": "boolean", "description": "itunes:explicit (default false)"},
+        "locked": {"type": "boolean", "description": "podcast:locked: yes; needs owner.email (default false)"},
+        "guid": {"type": "string", "description": "podcast:guid (default: UUIDv5 of the feed's URL)"},
+        "funding": _object({"url": web, "text": _text("Default: the programme's funder")}, FUNDING_KEYS,
+                           "podcast:funding", required=("url",)),
+        "guests": {"type": "array", "description": "podcast:person entries for each item", "items": _object({
+            "name": _text("Their name"), "role": {"enum": list(PERSON_ROLES), "description": "Default guest"},
+            "href": web, "img": web}, PERSON_KEYS, "A person on the programme", required=("name",))},
+    }, FEED_KEYS, "The podcast feeds radiokit publish writes (docs/distribution.md)")
 
 
 def script_schema() -> dict[str, Any]:
@@ -181,6 +205,7 @@ def script_schema() -> dict[str, Any]:
             "cleanup": _cleanup("Cleanup of every clip (on by default): false, true, or its settings"),
             "stations": {"type": "object", "description": "Station profiles, by name (build with --station NAME)",
                          "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": _station()},
+            "feed": _feed(),
             "segments": {"type": "array", "minItems": 1, "items": segment, "description": "The programme in order"},
         }, TOP_KEYS, "One bilingual programme: metadata, delivery, voices, lexicon and segments in order",
             required=TOP_REQUIRED),

@@ -38,7 +38,8 @@ ID3_VERSIONS = ("2.3", "2.4")
 RANGES = {"level_db": (-40.0, 20.0), "under_db": (-60.0, 0.0), "integrated_lufs": (-40.0, -5.0),
           "true_peak_dbtp": (-12.0, 0.0)}
 VOICE_RANGES = {"rate": (80, 450), "pitch": (0, 100), "volume": (0, 200)}  # words a minute; 50 and 100 are neutral
-TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "cleanup", "stations", "segments")
+TOP_KEYS = ("format", "programme", "languages", "delivery", "voices", "lexicon", "cleanup", "stations", "feed",
+            "segments")
 TOP_REQUIRED = ("format", "programme", "languages", "segments")
 PROGRAMME_KEYS = ("series", "title", "episode", "date", "presenter", "publisher", "copyright", "description", "artwork",
                   "slug", "funder")
@@ -64,6 +65,20 @@ NAME_FIELDS = ("cut", "slug", "series", "episode", "date", "lang", "n", "id")
 CUT_KEYS = ("base", "step")
 CUT_RANGE = (1, 999999)  # Rivendell's cart numbers; other systems take any of these
 AIR_KEYS = ("start", "end")
+FEED_KEYS = ("url", "title", "description", "author", "owner", "category", "subcategory", "explicit", "locked", "guid",
+             "funding", "guests")
+OWNER_KEYS = ("name", "email")
+FUNDING_KEYS = ("url", "text")
+PERSON_KEYS = ("name", "role", "href", "img")
+# podcast:person roles (the Podcasting 2.0 taxonomy) a programme's people take, and the group of each
+PERSON_ROLES = {"host": "cast", "co-host": "cast", "guest": "cast", "announcer": "cast", "narrator": "cast",
+                "reporter": "cast", "producer": "creative direction", "translator": "writing"}
+# Apple Podcasts' categories, the ones a current-affairs programme is filed under, with their subcategories.
+FEED_CATEGORIES = {"News": ("Daily News", "Politics", "Business News", "News Commentary"),
+                   "Government": (), "Society & Culture": ("Documentary", "Personal Journals", "Places & Travel"),
+                   "Education": (), "History": (), "Business": ("Non-Profit",)}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _NAME_FIELD = re.compile(r"\{([^{}]*)\}")
 # A script's `cleanup:` keys and the CleanupSettings field each sets (times without their unit, as elsewhere).
 CLEANUP_KEYS = {"highpass_hz": "highpass_hz", "hum": "hum", "denoise": "denoise", "level": "level",
@@ -222,6 +237,37 @@ def name_fields(programme: Programme, station: Station, language_index: int, lan
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone a feed names (podcast:person): per-language name, a role from the podcast taxonomy."""
+
+    name: Mapping[str, str]
+    role: str = "guest"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The series' podcast feed settings (docs/distribution.md); every field has a default, so a script
+    without `feed:` still publishes. Carried in the manifest, so that `radiokit publish` needs no script."""
+
+    url: str | None = None  # where the published folder is served: enclosures and transcripts are under it
+    title: Mapping[str, str] = field(default_factory=dict)  # {}: the series
+    description: Mapping[str, str] = field(default_factory=dict)  # {}: the series and its publisher
+    author: str | None = None  # None: the publisher
+    owner_name: str | None = None
+    owner_email: str | None = None
+    category: str = "News"
+    subcategory: str | None = None
+    explicit: bool = False
+    locked: bool = False  # podcast:locked: other platforms may not import the feed
+    guid: str | None = None  # None: the Podcasting 2.0 rule, a UUIDv5 of the feed's URL
+    funding_url: str | None = None
+    funding_text: Mapping[str, str] = field(default_factory=dict)  # {}: the funder
+    guests: tuple[Person, ...] = ()
+
+
+@dataclass(frozen=True)
 class Script:
     path: Path
     folder: Path
@@ -232,6 +278,7 @@ class Script:
     lexicon: Mapping[str, Mapping[str, str]]
     segments: tuple[Segment, ...]
     stations: Mapping[str, Station] = field(default_factory=dict)
+    feed: Feed = field(default_factory=Feed)
 
     def segments_for(self, language: str) -> tuple[Segment, ...]:
         return tuple(s for s in self.segments if language in s.languages)
@@ -471,10 +518,12 @@ class _Parser:
         stations_node = self.get(top, "stations")
         stations = (self.stations(stations_node, programme, languages, segments)
                     if stations_node is not None and programme is not None else {})
+        feed_node = self.get(top, "feed")
+        feed = self.feed(feed_node, languages) if feed_node is not None else Feed()
         if programme is None or self.problems:
             return None
         return Script(path=path, folder=self.folder, programme=programme, languages=languages, delivery=delivery,
-                      voices=voices, lexicon=lexicon, segments=segments, stations=stations)
+                      voices=voices, lexicon=lexicon, segments=segments, stations=stations, feed=feed)
 
     def languages(self, node: Node | None, where: str = "languages") -> tuple[str, ...]:
         if node is None:
@@ -702,6 +751,98 @@ class _Parser:
                 pass
         self.problem(node.line, where, "must be a real date written YYYY-MM-DD")
         return None
+
+    # ---- the podcast feed -----------------------------------------------------
+    def feed(self, node: Node, languages: tuple[str, ...]) -> Feed:
+        where = "feed"
+        found = self.map_of(node, where, FEED_KEYS)
+        if found is None:
+            return Feed()
+        values: dict[str, Any] = {}
+
+        def texts(key: str, node: Node) -> dict[str, str]:
+            return self.per_language(node, f"{where}.{key}", languages, self.string, key)
+
+        for key, (line, value) in found.entries.items():
+            at = f"{where}.{key}"
+            if key == "url":
+                values["url"] = self.web_address(value, at)
+            elif key in ("title", "description"):
+                values[key] = texts(key, value)
+            elif key == "author":
+                values["author"] = self.string(value, at)
+            elif key == "owner":
+                owner = self.map_of(value, at, OWNER_KEYS, required=("email",))
+                if owner is not None:
+                    name, email = self.get(owner, "name"), self.get(owner, "email")
+                    values["owner_name"] = self.string(name, f"{at}.name") if name is not None else None
+                    values["owner_email"] = self.email(email, f"{at}.email") if email is not None else None
+            elif key == "category":
+                values["category"] = self.choice(value, at, tuple(FEED_CATEGORIES))
+            elif key == "subcategory":
+                values["subcategory"] = self.string(value, at)
+            elif key in ("explicit", "locked"):
+                if isinstance(value, Scalar) and isinstance(value.value, bool):
+                    values[key] = value.value
+                else:
+                    self.problem(value.line, at, "must be true or false")
+            elif key == "guid":
+                guid = self.string(value, at)
+                if guid is not None and not _UUID.match(guid.lower()):
+                    self.problem(value.line, at, f"{guid!r} is not a UUID: leave it out and radiokit derives one "
+                                                 "from the feed's url, as Podcasting 2.0 asks")
+                values["guid"] = guid.lower() if guid else None
+            elif key == "funding":
+                funding = self.map_of(value, at, FUNDING_KEYS, required=("url",))
+                if funding is not None:
+                    url, text = self.get(funding, "url"), self.get(funding, "text")
+                    values["funding_url"] = self.web_address(url, f"{at}.url") if url is not None else None
+                    values["funding_text"] = texts("funding.text", text) if text is not None else {}
+            elif key == "guests":
+                values["guests"] = self.people(value, at, languages)
+        category = values.get("category") or "News"
+        subcategory = values.get("subcategory")
+        if subcategory is not None and subcategory not in FEED_CATEGORIES[category]:
+            allowed = ", ".join(FEED_CATEGORIES[category]) or "none"
+            self.problem(found.entries["subcategory"][0], f"{where}.subcategory",
+                         f"{subcategory!r} is not an Apple Podcasts subcategory of {category!r}: use one of {allowed}")
+        if values.get("locked") and not values.get("owner_email"):
+            self.problem(found.entries["locked"][0], f"{where}.locked",
+                         "a locked feed names its owner: add owner: {email: ...}")
+        return Feed(**{key: value for key, value in values.items() if value is not None})
+
+    def web_address(self, node: Node, where: str) -> str | None:
+        text = self.string(node, where)
+        if text is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+            self.problem(node.line, where, f"{text!r} is not a web address: write it as https://host/path")
+            return None
+        return text
+
+    def email(self, node: Node, where: str) -> str | None:
+        text = self.string(node, where)
+        if text is not None and not _EMAIL.match(text):
+            self.problem(node.line, where, f"{text!r} is not an e-mail address")
+            return None
+        return text
+
+    def people(self, node: Node, where: str, languages: tuple[str, ...]) -> tuple[Person, ...]:
+        if not isinstance(node, Seq):
+            self.problem(node.line, where, "must be a list of people, e.g. [{name: Rashid Abdullo}]")
+            return ()
+        people = []
+        for number, item in enumerate(node.items):
+            at = f"{where}[{number}]"
+            found = self.map_of(item, at, PERSON_KEYS, required=("name",))
+            if found is None or self.get(found, "name") is None:
+                continue
+            name = self.per_language(self.value(found, "name"), f"{at}.name", languages, self.string, "name")
+            role_node, href, img = self.get(found, "role"), self.get(found, "href"), self.get(found, "img")
+            people.append(Person(name=name,
+                                 role=(self.choice(role_node, f"{at}.role", tuple(PERSON_ROLES)) or "guest")
+                                 if role_node is not None else "guest",
+                                 href=self.web_address(href, f"{at}.href") if href is not None else None,
+                                 img=self.web_address(img, f"{at}.img") if img is not None else None))
+        return tuple(people)
 
     # ---- stations ----------------------------------------------------------
     def stations(self, node: Node, programme: Programme, languages: tuple[str, ...],

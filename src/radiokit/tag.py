@@ -92,6 +92,12 @@ def chapter_marks(titles: Sequence[str], starts_s: Sequence[float], durations_s:
             for number, (title, start, end) in enumerate(zip(titles, starts_s, ends), start=1)]
 
 
+def programme_chapters(entry: LanguageEntry) -> list[Chapter]:
+    """A language's programme chapters, one per segment: the ID3 chapters, and the feed's JSON chapters."""
+    segments = entry.segments
+    return chapter_marks([s.title for s in segments], [s.start_s for s in segments], [s.duration_s for s in segments])
+
+
 def write_tags(path: Path, tags: Tags, chapters: list[Chapter], id3_version: str) -> None:
     """Replace any tag in `path` with these frames, saved as ID3v2.3 or v2.4."""
     enc = _encoding(id3_version)
@@ -174,8 +180,7 @@ def tag_language(script: Script, language: str, folder: Path, entry: LanguageEnt
                **playout_frames(entry.cues, entry.integrated_lufs, entry.true_peak_dbtp)},
         transcript=transcript_text(entry))
     segments = entry.segments
-    chapters = chapter_marks([s.title for s in segments], [s.start_s for s in segments],
-                             [s.duration_s for s in segments])
+    chapters = programme_chapters(entry)
     version = script.delivery.id3_version
     write_tags(folder / entry.file, base, chapters, version)
     for seg in segments:

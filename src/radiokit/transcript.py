@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from radiokit.display import clock
-from radiokit.manifest import LanguageEntry, SegmentEntry
+from radiokit.manifest import LanguageEntry, SegmentEntry, companion_files
 from radiokit.script import LANGUAGE_NAMES, Script
 
 
@@ -34,7 +34,7 @@ def transcript_text(entry: LanguageEntry) -> str:
 
 
 def write_text(folder: Path, script: Script, entry: LanguageEntry) -> Path:
-    path = folder / f"transcript-{entry.language}.txt"
+    path = folder / companion_files(entry.language)["text"]
     title = script.programme.title.get(entry.language, script.programme.series)
     path.write_text(f"{title}\n\n{transcript_text(entry)}\n", encoding="utf-8")
     return path
@@ -49,7 +49,7 @@ def _vtt_time(seconds: float) -> str:
 
 def write_vtt(folder: Path, entry: LanguageEntry) -> Path:
     """WebVTT captions: one cue per segment, ending where the next (perhaps crossfaded) one starts."""
-    path = folder / f"transcript-{entry.language}.vtt"
+    path = folder / companion_files(entry.language)["vtt"]
     cues = ["WEBVTT", ""]
     for seg, after in zip(entry.segments, [*entry.segments[1:], None]):
         end = seg.start_s + seg.duration_s if after is None else min(seg.start_s + seg.duration_s, after.start_s)

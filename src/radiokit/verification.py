@@ -8,13 +8,14 @@ tags, a re-encode 8 dB too loud, a damaged frame) is still caught.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import stat
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,7 +29,7 @@ from radiokit.manifest import Manifest, ProgrammeRecord
 from radiokit.manifest import read as read_manifest
 from radiokit.mpeg import Mp3Stream, mp3_stream
 from radiokit.script import PROFILES
-from radiokit.tag import ISO_639_2, Chapter, ReadBack, chapter_marks, chapter_title, read_tags
+from radiokit.tag import ISO_639_2, Chapter, ReadBack, chapter_title, programme_chapters, read_tags
 
 AUDIO_SUFFIXES = (".mp3", ".mp2", ".wav")
 # What verify unpacks at most: a 3-hour programme in two languages, as MP3, MP2 and Broadcast Wave, with its
@@ -58,9 +59,20 @@ class Verdict:
 
 def verify(package: str | os.PathLike[str]) -> Verdict:
     """Check a package zip (or an unzipped package folder); raises InputError when it cannot be read at all."""
+    with verified(package) as (_folder, verdict):
+        assert verdict is not None
+        return verdict
+
+
+@contextlib.contextmanager
+def verified(package: str | os.PathLike[str], unless: Callable[[Manifest, str], bool] | None = None
+             ) -> Iterator[tuple[Path, Verdict | None]]:
+    """The package's folder (a zip unpacked into a temporary one, removed on leaving) and its verdict; None
+    instead where `unless(manifest, its sha256)` says no check is needed."""
     package = Path(package)
     if package.is_dir():
-        return _verify_folder(package, str(package), [], set())
+        yield package, _verify_folder(package, str(package), [], set(), unless)
+        return
     if not package.is_file():
         raise InputError(f"{package}: no such file: give the package's .zip, or its unzipped folder")
     try:
@@ -70,7 +82,7 @@ def verify(package: str | os.PathLike[str]) -> Verdict:
                          "Ask the producer to send it again") from None
     with archive, tempfile.TemporaryDirectory(prefix="radiokit-verify-") as scratch:
         folder, problems, skipped = _unpack(archive, Path(scratch), package)
-        return _verify_folder(folder, str(package), problems, skipped)
+        yield folder, _verify_folder(folder, str(package), problems, skipped, unless)
 
 
 # The zip
@@ -186,8 +198,7 @@ def _expected_audio(manifest: Manifest) -> list[_Audio]:
             frames = _frames(programme, language, segment.title, f"{segment.index}/{len(segments)}")
             audio.append(_Audio(segment.file, segment.duration_s, segment.integrated_lufs, segment.true_peak_dbtp,
                                 frames, None))
-        chapters = chapter_marks([s.title for s in segments], [s.start_s for s in segments],
-                                 [s.duration_s for s in segments]) if segments else []
+        chapters = programme_chapters(entry) if segments else []
         title = programme.text("title", language) or programme.series
         frames = _frames(programme, language, title or "", programme.episode)
         audio.append(_Audio(entry.file, entry.duration_s, entry.integrated_lufs, entry.true_peak_dbtp, frames,
@@ -209,8 +220,11 @@ def _frames(programme: ProgrammeRecord, language: str, title: str, track: str | 
 # The checks
 
 
-def _verify_folder(folder: Path, shown: str, problems: list[str], skipped: set[str]) -> Verdict:
+def _verify_folder(folder: Path, shown: str, problems: list[str], skipped: set[str],
+                   unless: Callable[[Manifest, str], bool] | None = None) -> Verdict | None:
     manifest = read_manifest(folder, shown)
+    if unless is not None and not problems and unless(manifest, sha256(folder / MANIFEST)):
+        return None
     problems = list(problems)
     if folder.name != manifest.slug:
         problems.append(f"{folder.name}/: the package folder's name differs from the manifest's slug {manifest.slug!r}")
