@@ -15,18 +15,18 @@ from pathlib import Path
 
 import podcastparser
 import pytest
+from conftest import make_episode
 from lxml import etree
 from mutagen.id3 import ID3
-
-from conftest import make_episode
 from podcast_rules import check_chapters, check_feed
+from servers import RangeHTTPServer, S3Server, SFTPServer
+
 from radiokit import BuildOptions, build
 from radiokit.errors import TransferError
 from radiokit.fetch import fetch
 from radiokit.publish import INDEX, publish
 from radiokit.remote import Place
 from radiokit.report import BuildReport
-from servers import RangeHTTPServer, S3Server, SFTPServer
 
 NS = {"podcast": "https://podcastindex.org/namespace/1.0", "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
       "radiokit": "urn:radiokit:feed:1"}
@@ -186,9 +186,8 @@ def test_fetch_over_http_delivers_the_stations_files_once(
     assert [slug for slug, _ in report.fetched] == [first.slug] and not report.failed
     wavs = sorted(path.name for path in into.glob("*.wav"))
     assert wavs == sorted(station_names(first))
-    assert sorted(path.name for path in into.glob("*.xml")) == sorted(Path(n).with_suffix(".xml").name for n in wavs)
-    assert sorted(path.name for path in into.iterdir()) == sorted([".radiokit", *wavs, *(Path(n).with_suffix(".xml").name
-                                                                                         for n in wavs)])
+    sidecars = [Path(name).with_suffix(".xml").name for name in wavs]
+    assert sorted(path.name for path in into.iterdir()) == sorted([".radiokit", *wavs, *sidecars])
     for wav in wavs:
         assert (into / wav).read_bytes() == (first.folder / "stations" / "kfm" / wav).read_bytes()
     served.requests.clear()
@@ -212,7 +211,8 @@ def test_a_download_cut_midway_resumes_where_it_stopped(
     assert [slug for slug, _ in report.fetched] == [first.slug]
     ranges = [header for path, header in served.requests if path == mp3]
     assert ranges == [None, "bytes=100000-"], served.requests
-    assert (into / first.slug / first.languages[0].file).read_bytes() == (first.folder / first.languages[0].file).read_bytes()
+    programme = first.languages[0].file
+    assert (into / first.slug / programme).read_bytes() == (first.folder / programme).read_bytes()
 
 
 def test_a_tampered_package_is_refused_and_nothing_enters_the_folder(
@@ -228,7 +228,8 @@ def test_a_tampered_package_is_refused_and_nothing_enters_the_folder(
                            "--station", "kfm"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"error: {first.slug}: refused: {first.languages[1].file}: its checksum") and "kept in" in line
+    assert line.startswith(f"error: {first.slug}: refused: {first.languages[1].file}: its checksum")
+    assert "kept in" in line
     assert sorted(path.name for path in into.iterdir()) == [".radiokit"]
     assert not (into / ".radiokit" / "fetched.json").exists()
 
@@ -236,12 +237,17 @@ def test_a_tampered_package_is_refused_and_nothing_enters_the_folder(
 def test_unreachable_feeds_and_bad_packages_are_one_line_and_status_2(tmp_path: Path) -> None:
     (tmp_path / "not-a-package").mkdir()
     for arguments, expected in [
-        (["fetch", "http://127.0.0.1:9/feed-ru.xml", "--into", str(tmp_path / "in")], "error: http://127.0.0.1:9/feed-ru.xml: cannot connect"),
-        (["fetch", str(tmp_path / "nowhere" / "feed-ru.xml"), "--into", str(tmp_path / "in")], "error: "),
-        (["publish", str(tmp_path / "not-a-package"), str(tmp_path / "pub")], "error: "),
-        (["publish", str(tmp_path / "not-a-package"), "ftp://host/path"], "error: ftp://host/path: ftp:// is not supported"),
+        (["fetch", "http://127.0.0.1:9/feed-ru.xml", "--into", str(tmp_path / "in")],
+         "error: http://127.0.0.1:9/feed-ru.xml: cannot connect"),
+        (["fetch", str(tmp_path / "nowhere" / "feed-ru.xml"), "--into", str(tmp_path / "in")],
+         f"error: {tmp_path / 'nowhere' / 'feed-ru.xml'}: no feed there"),
+        (["publish", str(tmp_path / "not-a-package"), str(tmp_path / "pub")],
+         f"error: {tmp_path / 'not-a-package'}: no manifest.json"),
+        (["publish", str(tmp_path / "not-a-package"), "ftp://host/path"],
+         "error: ftp://host/path: ftp:// is not supported"),
     ]:
-        done = subprocess.run([sys.executable, "-m", "radiokit", *arguments], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-m", "radiokit", *arguments], capture_output=True, text=True,
+                              timeout=60)
         assert done.returncode == 2, (arguments, done.stderr)
         [line] = done.stderr.splitlines()
         assert line.startswith(expected), line
@@ -284,3 +290,19 @@ def test_publish_and_fetch_over_s3(packages: tuple[BuildReport, BuildReport], tm
     assert (tmp_path / "import" / first.slug / first.languages[1].file).read_bytes() == \
         (first.folder / first.languages[1].file).read_bytes()
     shutil.rmtree(tmp_path / "import")
+
+
+@pytest.mark.parametrize("manifest", ["../outside/manifest.json", ".radiokit/abc/manifest.json",
+                                      "/etc/manifest.json", "show/..\\..\\manifest.json"])
+def test_a_hostile_feed_cannot_name_a_place_outside_the_package(tmp_path: Path, manifest: str) -> None:
+    feed = tmp_path / "feed-ru.xml"
+    package = f'<radiokit:package manifest="{manifest}" sha256="{"0" * 64}"/>'
+    feed.write_text(f'<rss version="2.0" xmlns:radiokit="urn:radiokit:feed:1"><channel><title>x</title><item>'
+                    f'<guid>a</guid>{package}</item></channel></rss>', encoding="utf-8")
+    into = tmp_path / "import"
+    done = subprocess.run([sys.executable, "-m", "radiokit", "fetch", str(feed), "--into", str(into)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: {feed}"), line
+    assert list(into.iterdir()) == []

@@ -32,10 +32,12 @@ def cli() -> None:
       radiokit check episode.yaml           # validate, estimate the timing
       radiokit build episode.yaml           # build the package under build/
       radiokit verify build/my-show.zip     # what a station runs on what it received
+      radiokit publish build/my-show.zip sftp://me@host/shows/my-show    # and the feeds there
+      radiokit fetch https://host/shows/my-show/feed-ru.xml --into import # a station, from cron
       radiokit loudness programme.mp3       # measure any file (EBU R128)
 
     Exit status: 0 success; 1 a build or verification that failed, or a speech engine that failed;
-    2 bad input (the script, its files, the arguments).
+    2 bad input (the script, its files, the arguments) or a server that cannot be reached.
     """
 
 
@@ -418,7 +420,8 @@ def fetch(feed_url: str, into: Path, station: str | None) -> None:
     into.mkdir(parents=True, exist_ok=True)
     report = _run(lambda: run_fetch(feed_url, into, station))
     for slug, delivered in report.fetched:
-        click.echo(f"{slug}: fetched and verified, {len(delivered)} file(s) into {into}")
+        where = f"{len(delivered)} file(s) into {into}" if station else f"into {into / slug}"
+        click.echo(f"{slug}: fetched and verified, {where}")
     for slug, why, kept in report.failed:
         click.echo(f"error: {slug}: refused: {why}" + (f" (kept in {kept})" if kept else ""), err=True)
     if not report.fetched and not report.failed:

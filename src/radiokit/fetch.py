@@ -13,20 +13,21 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from radiokit.errors import InputError
+from radiokit.errors import InputError, TransferError
 from radiokit.feed import RADIOKIT
 from radiokit.files import sha256
+from radiokit.manifest import MAX_BYTES as MANIFEST_MAX_BYTES
 from radiokit.manifest import NAME as MANIFEST
 from radiokit.manifest import Manifest
-from radiokit.manifest import MAX_BYTES as MANIFEST_MAX_BYTES
 from radiokit.manifest import parse as parse_manifest
-from radiokit.errors import TransferError
 from radiokit.remote import Place, copy_to, split_url
+from radiokit.script import ID_PATTERN
 from radiokit.verification import verify
 
 WORK = ".radiokit"
@@ -109,6 +110,9 @@ def _offered(place: Place, feed_file: str) -> list[Offered]:
             raise InputError(f"{place.url_of(feed_file)}: an item's radiokit:package is malformed "
                              f"({manifest!r}): ask the producer to publish again")
         slug = PurePosixPath(manifest).parts[0]
+        if not re.fullmatch(ID_PATTERN, slug):  # it names a folder in DIR: only what a build could have made
+            raise InputError(f"{place.url_of(feed_file)}: {slug!r} is not a package name radiokit makes: "
+                             "is this feed radiokit's?")
         offered.setdefault(slug, Offered(slug, manifest, digest))
     return list(offered.values())
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radiokit.errors import BuildError, InputError
+from radiokit.errors import BuildError, InputError, TransferError
 from radiokit.feed import Published, feed_name, feed_xml
 from radiokit.files import sha256
 from radiokit.manifest import MAX_BYTES as MANIFEST_MAX_BYTES
@@ -27,7 +27,6 @@ from radiokit.manifest import NAME as MANIFEST
 from radiokit.manifest import Manifest
 from radiokit.manifest import parse as parse_manifest
 from radiokit.manifest import read as read_manifest
-from radiokit.errors import TransferError
 from radiokit.remote import Place, join_url
 from radiokit.verification import verified
 

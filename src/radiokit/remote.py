@@ -4,9 +4,10 @@ reading only http(s)://. One interface, so that publish and fetch do not care wh
 Writes are atomic from a reader's point of view: a file is written under a temporary name beside its place,
 checked (size everywhere, sha256 where reading it back is cheap: a local folder), then renamed into place.
 SFTP renames with OpenSSH's posix-rename, which replaces an existing file. S3 has no rename (only a copy),
-and an object appears only when whole: there files go straight to their names. Options for the remote back ends come from fsspec's
-configuration (`FSSPEC_SSH`, `FSSPEC_S3`: JSON in the environment, or fsspec's config files): keys, known
-hosts, an S3 endpoint (docs/distribution.md).
+and an object appears only when whole: there files go straight to their names.
+
+Options for the remote back ends come from fsspec's configuration (`FSSPEC_SSH`, `FSSPEC_S3`: JSON in the
+environment, or fsspec's config files): keys, known hosts, an S3 endpoint (docs/distribution.md).
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def copy_to(place: Place, name: str, target: Path, size: int) -> None:
         have, source = 0, place.open(name)
     try:
         with source, target.open("ab" if have else "wb") as out:
-            for chunk in _chunks(source):
+            for chunk in _chunks(source, size - have + 1):  # a byte more than expected is enough to refuse
                 out.write(chunk)
     except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError) as exc:
         got = target.stat().st_size if target.exists() else 0
@@ -255,8 +256,15 @@ def copy_to(place: Place, name: str, target: Path, size: int) -> None:
         raise TransferError(f"{place.url_of(name)}: {got} bytes arrived of {size}: run fetch again to resume")
 
 
-def _chunks(source: BinaryIO) -> Iterator[bytes]:
-    while chunk := source.read(CHUNK):
+def _chunks(source: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
+    """The stream in pieces, up to `limit` bytes in all."""
+    left = limit
+    while left is None or left > 0:
+        chunk = source.read(CHUNK if left is None else min(CHUNK, left))
+        if not chunk:
+            return
+        if left is not None:
+            left -= len(chunk)
         yield chunk
 
 
