@@ -298,6 +298,8 @@ def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
     if not (engine is None or isinstance(engine, str)) or not (
             cleanup is None or isinstance(cleanup, dict) and isinstance(cleanup.get("summary"), str)):
         raise TypeError("engine or cleanup")
+    if not ((entry / "audio.wav").is_file() and (entry / "profile.npy").is_file()):
+        raise ValueError("audio or profile missing")
     return SegmentFile(entry / "audio.wav", entry / "profile.npy", cache.typed(data, "frames", int),
                        cache.typed(data, "text", str), tuple(notes), engine, cleanup)
 

@@ -9,6 +9,7 @@ the bit are restored rather than encoded: an edit re-encodes only what it change
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 from dataclasses import fields
 from pathlib import Path
@@ -35,7 +36,7 @@ class KeptEncodes:
 
     def restore(self, output: Output, fingerprint: str) -> Loudness | None:
         hit = self.store.load("encodes", self._key(output, fingerprint),
-                              lambda entry, data: (entry / "audio", _loudness(data["measured"])))
+                              lambda entry, data: (_present(entry / "audio"), _loudness(data["measured"])))
         if hit is None:
             return None
         shutil.copyfile(hit[0], output.path)
@@ -47,7 +48,12 @@ class KeptEncodes:
 
 
 def load_gain(store: Cache, key: str) -> KeptGain | None:
-    return store.load("gains", key, lambda _, data: KeptGain(*figures([data[f.name] for f in fields(KeptGain)], 3)))
+    def read(_: Path, data: dict[str, Any]) -> KeptGain:
+        values = figures([data[f.name] for f in fields(KeptGain)], 3)
+        if not all(math.isfinite(value) for value in values):  # JSON keeps an Infinity; a gain is never one
+            raise ValueError("gain")
+        return KeptGain(*values)
+    return store.load("gains", key, read)
 
 
 def keep_gain(store: Cache, key: str, kept: KeptGain) -> None:
@@ -68,7 +74,7 @@ def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Lo
         measured = typed(data, "measured", dict)
         notes = typed(data, "notes", list)
         if not all(isinstance(note, str) for note in notes) or any("/" in name or name.startswith(".")
-                                                                   for name in measured):
+                                                                   or not (entry / name).is_file() for name in measured):
             raise TypeError("notes or names")
         return ({name: _loudness(values) for name, values in measured.items()}, float(typed(data, "gain_db", (int, float))),
                 notes)
@@ -83,6 +89,13 @@ def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Lo
         shutil.copyfile(entry / name, path)
         measured[path] = loudness
     return measured, gain_db, notes
+
+
+def _present(path: Path) -> Path:
+    """A file an entry's data names: one its checksummed file list lacks is damage, as a wrong figure is."""
+    if not path.is_file():
+        raise ValueError(f"{path.name} missing")
+    return path
 
 
 def _loudness(values: Any) -> Loudness:
