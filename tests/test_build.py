@@ -32,7 +32,8 @@ def test_layout_is_the_spec_layout(built: BuildReport) -> None:
     assert built.zip_path == built.folder.parent / f"{SLUG}.zip"
     names = {p.relative_to(built.folder).as_posix() for p in built.folder.rglob("*") if p.is_file()}
     expected = {f"{SLUG}-ru.mp3", f"{SLUG}-tg.mp3", "rundown.csv", "rundown.txt", "manifest.json",
-                "transcript-ru.txt", "transcript-tg.txt", "transcript-ru.vtt", "transcript-tg.vtt", "index.html"}
+                "transcript-ru.txt", "transcript-tg.txt", "transcript-ru.vtt", "transcript-tg.vtt", "index.html",
+                "chapters-ru.json", "chapters-tg.json", "cover.png"}  # JSON chapters and the artwork, for feeds
     expected |= {f"segments/ru/{n:02d}-{sid}.mp3" for n, sid in enumerate(RU_SEGMENTS, 1)}
     expected |= {f"segments/tg/{n:02d}-{sid}.mp3" for n, sid in enumerate(TG_SEGMENTS, 1)}
     assert names == expected

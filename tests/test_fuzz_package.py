@@ -29,7 +29,7 @@ from radiokit.manifest import parse as parse_manifest
 from radiokit.render import _kept_segment
 from radiokit.report import BuildReport
 
-EXAMPLES = int(os.environ.get("RADIOKIT_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("RADIOKIT_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
                          st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12))
