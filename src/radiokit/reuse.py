@@ -73,8 +73,9 @@ def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Lo
     def read(entry: Path, data: dict[str, Any]) -> tuple[dict[str, Loudness], float, list[str]]:
         measured = typed(data, "measured", dict)
         notes = typed(data, "notes", list)
-        if not all(isinstance(note, str) for note in notes) or any("/" in name or name.startswith(".")
-                                                                   or not (entry / name).is_file() for name in measured):
+        if not all(isinstance(note, str) for note in notes) or any(
+                "/" in name or any(part in ("", ".", "..") for part in name.split("__"))
+                or not (entry / name).is_file() for name in measured):
             raise TypeError("notes or names")
         return ({name: _loudness(values) for name, values in measured.items()}, float(typed(data, "gain_db", (int, float))),
                 notes)
@@ -86,6 +87,7 @@ def restore_version(store: Cache, key: str, folder: Path) -> tuple[dict[Path, Lo
     measured = {}
     for name, loudness in kept.items():
         path = folder / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry / name, path)
         measured[path] = loudness
     return measured, gain_db, notes
