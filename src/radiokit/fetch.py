@@ -67,20 +67,13 @@ def fetch(feed_url: str, into: Path, station: str | None = None) -> FetchReport:
             continue
         version = f"{episode.sha256[:12]}/{episode.slug}"  # verify wants the folder named by the slug
         partial = work / "partial" / version
-        problem = _download(place, episode, partial)
-        if problem is None:
-            verdict = verify(partial)
-            problem = None if verdict.fit_to_air else "; ".join(verdict.problems[:3])
-        manifest = parse_manifest((partial / MANIFEST).read_bytes(), episode.manifest) if problem is None else None
-        if manifest is not None and station is not None and station not in {s.name for s in manifest.stations}:
-            problem = (f"the package has no files for station {station!r} (it has: "
-                       f"{', '.join(s.name for s in manifest.stations) or 'none'}): ask the producer to build with "
-                       f"--station {station}")
-        if problem is not None or manifest is None:
+        got = _download(place, episode, partial)
+        problem = got if isinstance(got, str) else _refusal(partial, got, station)
+        if problem is not None or isinstance(got, str):
             kept = _reject(work, partial, version)
-            report.failed.append((episode.slug, problem or "unreadable manifest", kept))
+            report.failed.append((episode.slug, problem or "", kept))
             continue
-        delivered = _deliver(partial, into, manifest, station)
+        delivered = _deliver(partial, into, got, station)
         state[episode.slug] = {"sha256": episode.sha256, "fetched": _now()}
         _write_state(work / STATE, state)
         shutil.rmtree(partial.parent, ignore_errors=True)
@@ -117,8 +110,20 @@ def _offered(place: Place, feed_file: str) -> list[Offered]:
     return list(offered.values())
 
 
-def _download(place: Place, episode: Offered, partial: Path) -> str | None:
-    """The package into `partial`, each file checked against the manifest; what is wrong, or None.
+def _refusal(partial: Path, manifest: Manifest, station: str | None) -> str | None:
+    """Why a downloaded package is not delivered (verify's problems, no files for the station), or None."""
+    verdict = verify(partial)
+    if not verdict.fit_to_air:
+        return "; ".join(verdict.problems[:3])
+    if station is not None and station not in {s.name for s in manifest.stations}:
+        return (f"the package has no files for station {station!r} (it has: "
+                f"{', '.join(s.name for s in manifest.stations) or 'none'}): ask the producer to build with "
+                f"--station {station}")
+    return None
+
+
+def _download(place: Place, episode: Offered, partial: Path) -> Manifest | str:
+    """The package into `partial`, each file checked against the manifest: its manifest, or what is wrong.
     TransferError (raised) where the network or server failed: what arrived is kept for the next run."""
     try:
         data = place.read(episode.manifest, limit=MANIFEST_MAX_BYTES)
@@ -143,7 +148,7 @@ def _download(place: Place, episode: Offered, partial: Path) -> str | None:
         if sha256(target) != record.sha256:
             target.unlink()
             return f"{record.path}: its checksum is not the manifest's: the file was changed or damaged on the server"
-    return None
+    return manifest
 
 
 def _unsafe(path: str) -> bool:

@@ -50,10 +50,11 @@ def publish(package: str | Path, destination: str, base_url: str | None = None,
     """Verify `package` (a zip or a package folder) and publish it to `destination`; BuildError when it is
     not fit to air (nothing is sent), TransferError when the destination fails."""
     place = Place(destination)
-    with verified(package, unless=lambda manifest, digest: _published(place, manifest, digest)) as (folder, verdict):
+    index = _read_index(place)
+    with verified(package, unless=lambda manifest, digest: _published(place, index, manifest, digest)) \
+            as (folder, verdict):
         manifest = read_manifest(folder, str(package))
         digest = sha256(folder / MANIFEST)
-        index = _read_index(place)
         previous = index.get(manifest.slug)
         version = f"{manifest.slug}/{digest[:VERSION_DIGITS]}"
         base = base_url or manifest.feed.url or place.public_url()
@@ -89,9 +90,9 @@ def publish(package: str | Path, destination: str, base_url: str | None = None,
     return PublishReport(manifest.slug, version, "corrected" if previous else "new", uploaded, kept, feeds)
 
 
-def _published(place: Place, manifest: Manifest, digest: str) -> bool:
+def _published(place: Place, index: dict[str, dict[str, Any]], manifest: Manifest, digest: str) -> bool:
     """Whether the destination publishes exactly this package (its manifest), feeds and all."""
-    entry = _read_index(place).get(manifest.slug)
+    entry = index.get(manifest.slug)
     return bool(entry and entry["manifest_sha256"] == digest
                 and all(place.size(feed_name(e.language)) is not None for e in manifest.languages))
 

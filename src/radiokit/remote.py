@@ -101,13 +101,6 @@ class Place:
     # ---- reading ------------------------------------------------------------
     def size(self, name: str) -> int | None:
         """The size of a file, None where there is none."""
-        if self.web:
-            try:
-                with _open_url(self.url_of(name), method="HEAD") as response:
-                    length = response.headers.get("Content-Length")
-                    return int(length) if length is not None else None
-            except FileNotFoundError:
-                return None
         try:
             info = self._call(lambda: self.fs.info(self._join(name)), name, missing_ok=True)
         except FileNotFoundError:
@@ -130,14 +123,6 @@ class Place:
         if offset:
             handle.seek(offset)
         return handle  # type: ignore[no-any-return]
-
-    def names(self, folder: str) -> list[str]:
-        """The entries directly in a folder of this place ([] where there is no such folder)."""
-        try:
-            found = self._call(lambda: self.fs.ls(self._join(folder), detail=False), folder, missing_ok=True)
-        except FileNotFoundError:
-            return []
-        return sorted(str(path).rstrip("/").rsplit("/", 1)[-1] for path in found)
 
     # ---- writing ------------------------------------------------------------
     def sizes(self, folder: str) -> dict[str, int]:
@@ -208,9 +193,9 @@ class Place:
             raise TransferError(f"{self.url_of(name)}: {_reason(exc)}") from None
 
 
-def _open_url(url: str, offset: int = 0, method: str = "GET") -> Any:
+def _open_url(url: str, offset: int = 0) -> Any:
     """An http(s) response; FileNotFoundError for 404 and 410; a request from `offset` asks for a range."""
-    request = urllib.request.Request(url, method=method, headers={"User-Agent": "radiokit"})
+    request = urllib.request.Request(url, headers={"User-Agent": "radiokit"})
     if offset:
         request.add_header("Range", f"bytes={offset}-")
     try:
