@@ -80,6 +80,8 @@ def test_pcm_wav_carries_bext_and_a_cart_chunk_that_agrees_with_the_manifest(del
     print(f"kfm programme: {lufs:.2f} LUFS (pyloudnorm), {files[0]['integrated_lufs']} in the manifest")
     assert lufs == pytest.approx(-23.0, abs=0.3)
     assert read_cart(programme).title == "Tadzhikistan i Rossiya"
+    history = ffprobe(programme)["format"]["tags"]["coding_history"]  # the station's PCM, not the delivery's MP3
+    assert history.startswith("A=PCM,F=44100,W=16,M=stereo,T=radiokit")
 
 
 def test_mp2_has_the_profiles_format_padding_and_no_id3(delivered: BuildReport) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 import soxr
 
 from radiokit import __version__, audio_io, bwf, encode, master, sidecars, timeline
-from radiokit.bwf import BextInfo
 from radiokit.cart import CartInfo, CartTimer, cart_chunk
 from radiokit.errors import ArgumentError
 from radiokit.manifest import LanguageEntry, StationEntry, StationFile
@@ -24,8 +23,7 @@ from radiokit.progress import Progress
 from radiokit.script import Script, Station, name_fields
 from radiokit.tag import Tags, playout_frames, write_tags
 from radiokit.transcript import edge_words
-from radiokit.translit import to_ascii
-from radiokit.versions import Version, milliseconds
+from radiokit.versions import Version, bext_info, milliseconds
 
 FOLDER = "stations"
 ENCODED_AS = {"wav": "wav", "wav-mp2": "mp2", "mp2": "mp2", "mp3": "mp3"}  # what deliver() encodes each format to
@@ -122,9 +120,8 @@ def _deliver_language(script: Script, station: Station, index: int, version: Ver
             channels=channels, duration_s=(frames + 2 * pad) / rate, audio_start_s=shifted.audio_start_s,
             audio_end_s=shifted.audio_end_s, intro_end_s=shifted.intro_end_s, segue_s=shifted.segue_s,
             integrated_lufs=0.0, true_peak_dbtp=0.0)
-        bext = BextInfo(description=to_ascii(f"{programme.series}: {title}")[:256], originator="radiokit",
-                        originator_reference=f"{programme.slug}-{language}-{number:02d}"[:32], origination=created,
-                        coding_history="")
+        bext = bext_info(script, title, f"{programme.slug}-{language}-{number:02d}", created, rate, channels,
+                         pcm=station.format == "wav")
         chunks = (cart_chunk(_cart(item, rate, created)),)
         path = home / name if station.format != "wav-mp2" else work / FOLDER / station.name / f"{name}.mp2"
         outputs.append(encode.Output(path, fmt, start, end, bext, pad_frames=pad,

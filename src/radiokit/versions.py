@@ -189,10 +189,10 @@ def _encode_version(script: Script, version: Version, folder: Path, stem: str, s
     for fmt in delivery.formats:
         suffix = encode.SUFFIXES[fmt]
         programme = encode.Output(folder / f"{stem}{suffix}", fmt,
-                                  bext=_bext(script, script.programme.title.get(language, ""), stem, created))
+                                  bext=bext_info(script, script.programme.title.get(language, ""), stem, created))
         segment_files = [encode.Output(folder / "segments" / language / f"{name}{suffix}", fmt, item.start_frame,
                                        item.start_frame + item.frames,
-                                       _bext(script, segment.title[language], f"{stem}-{name}", created))
+                                       bext_info(script, segment.title[language], f"{stem}-{name}", created))
                          for segment, name, item in zip(version.segments, version.stems, placed, strict=True)]
         gain_key = cache.gain_key(script, language, fmt)
         bitrate = delivery.bitrate_kbps if fmt == "mp3" else encode.mp2_bitrate_kbps(channels)
@@ -217,10 +217,12 @@ def _encode_version(script: Script, version: Version, folder: Path, stem: str, s
     return measured, gains_db["mp3"], notes
 
 
-def _bext(script: Script, title: str, reference: str, created: dt.datetime) -> bwf.BextInfo:
-    delivery = script.delivery
-    mode = "mono" if delivery.channels == 1 else "stereo"
+def bext_info(script: Script, title: str, reference: str, created: dt.datetime, sample_rate: int | None = None,
+              channels: int | None = None, pcm: bool = True) -> bwf.BextInfo:
+    """The bext of a delivered WAV (the delivery's rate and channels unless given): ASCII description and
+    reference, and for 16-bit PCM its coding history (MPEG inside a WAV has none from radiokit)."""
+    rate, channels = sample_rate or script.delivery.sample_rate, channels or script.delivery.channels
+    history = f"A=PCM,F={rate},W=16,M={'mono' if channels == 1 else 'stereo'},T=radiokit {__version__}" if pcm else ""
     return bwf.BextInfo(
         description=to_ascii(f"{script.programme.series}: {title}")[:256], originator="radiokit",
-        originator_reference=reference[:32], origination=created,
-        coding_history=f"A=PCM,F={delivery.sample_rate},W=16,M={mode},T=radiokit {__version__}")
+        originator_reference=reference[:32], origination=created, coding_history=history)
