@@ -66,6 +66,22 @@ def served(tmp_path: Path) -> RangeHTTPServer:
         yield server
 
 
+@pytest.fixture(scope="module")
+def published(packages: tuple[BuildReport, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first build published once (fetch follows the feed's relative package links, whatever the base URL)."""
+    folder = tmp_path_factory.mktemp("published") / "www"
+    publish(packages[0].zip_path, str(folder), base_url="https://radio.example.org/show/")
+    return folder
+
+
+@pytest.fixture()
+def served_published(published: Path, tmp_path: Path) -> RangeHTTPServer:
+    """A fresh copy of the published folder behind its own HTTP server: a test may damage its copy."""
+    shutil.copytree(published, tmp_path / "www")
+    with RangeHTTPServer(tmp_path / "www") as server:
+        yield server
+
+
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         return response.read()
@@ -178,11 +194,10 @@ def station_names(report: BuildReport) -> list[str]:
 
 
 def test_fetch_over_http_delivers_the_stations_files_once(
-        packages: tuple[BuildReport, BuildReport], served: RangeHTTPServer, tmp_path: Path) -> None:
+        packages: tuple[BuildReport, BuildReport], served_published: RangeHTTPServer, tmp_path: Path) -> None:
     first, _ = packages
-    publish(first.zip_path, str(served.root), base_url=served.url + "/")
     into = tmp_path / "import"
-    report = fetch(f"{served.url}/feed-tg.xml", into, station="kfm")
+    report = fetch(f"{served_published.url}/feed-tg.xml", into, station="kfm")
     assert [slug for slug, _ in report.fetched] == [first.slug] and not report.failed
     wavs = sorted(path.name for path in into.glob("*.wav"))
     assert wavs == sorted(station_names(first))
@@ -190,41 +205,39 @@ def test_fetch_over_http_delivers_the_stations_files_once(
     assert sorted(path.name for path in into.iterdir()) == sorted([".radiokit", *wavs, *sidecars])
     for wav in wavs:
         assert (into / wav).read_bytes() == (first.folder / "stations" / "kfm" / wav).read_bytes()
-    served.requests.clear()
-    again = fetch(f"{served.url}/feed-tg.xml", into, station="kfm")
+    served_published.requests.clear()
+    again = fetch(f"{served_published.url}/feed-tg.xml", into, station="kfm")
     assert again.fetched == [] and again.unchanged == 1
-    assert [path for path, _ in served.requests] == ["/feed-tg.xml"]
+    assert [path for path, _ in served_published.requests] == ["/feed-tg.xml"]
 
 
 def test_a_download_cut_midway_resumes_where_it_stopped(
-        packages: tuple[BuildReport, BuildReport], served: RangeHTTPServer, tmp_path: Path) -> None:
+        packages: tuple[BuildReport, BuildReport], served_published: RangeHTTPServer, tmp_path: Path) -> None:
     first, _ = packages
-    publish(first.zip_path, str(served.root), base_url=served.url + "/")
-    version = json.loads((Path(served.root) / INDEX).read_text(encoding="utf-8"))["episodes"][first.slug]["folder"]
+    version = json.loads((Path(served_published.root) / INDEX).read_text(encoding="utf-8"))["episodes"][first.slug]["folder"]
     mp3 = f"/{version}/{first.languages[0].file}"
-    served.cut(mp3, after_bytes=100_000)
+    served_published.cut(mp3, after_bytes=100_000)
     into = tmp_path / "import"
     with pytest.raises(TransferError, match="run fetch again to resume"):
-        fetch(f"{served.url}/feed-ru.xml", into)
+        fetch(f"{served_published.url}/feed-ru.xml", into)
     assert sorted(path.name for path in into.iterdir()) == [".radiokit"]
-    report = fetch(f"{served.url}/feed-ru.xml", into)
+    report = fetch(f"{served_published.url}/feed-ru.xml", into)
     assert [slug for slug, _ in report.fetched] == [first.slug]
-    ranges = [header for path, header in served.requests if path == mp3]
-    assert ranges == [None, "bytes=100000-"], served.requests
+    ranges = [header for path, header in served_published.requests if path == mp3]
+    assert ranges == [None, "bytes=100000-"], served_published.requests
     programme = first.languages[0].file
     assert (into / first.slug / programme).read_bytes() == (first.folder / programme).read_bytes()
 
 
 def test_a_tampered_package_is_refused_and_nothing_enters_the_folder(
-        packages: tuple[BuildReport, BuildReport], served: RangeHTTPServer, tmp_path: Path) -> None:
+        packages: tuple[BuildReport, BuildReport], served_published: RangeHTTPServer, tmp_path: Path) -> None:
     first, _ = packages
-    publish(first.zip_path, str(served.root), base_url=served.url + "/")
-    [mp3] = [p for p in Path(served.root).rglob(first.languages[1].file)]
+    [mp3] = [p for p in Path(served_published.root).rglob(first.languages[1].file)]
     data = bytearray(mp3.read_bytes())
     data[len(data) // 2] ^= 0xFF
     mp3.write_bytes(bytes(data))
     into = tmp_path / "import"
-    done = subprocess.run([sys.executable, "-m", "radiokit", "fetch", f"{served.url}/feed-tg.xml", "--into", str(into),
+    done = subprocess.run([sys.executable, "-m", "radiokit", "fetch", f"{served_published.url}/feed-tg.xml", "--into", str(into),
                            "--station", "kfm"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     [line] = done.stderr.splitlines()
@@ -275,21 +288,20 @@ def test_publish_and_fetch_over_s3(packages: tuple[BuildReport, BuildReport], tm
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from fsspec.config import conf
 
-    first, _ = packages
+    _, second = packages
     with S3Server() as server:
         for key, value in server.client_env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setitem(conf, "s3", server.client_options())
         server.make_bucket("radio")
-        report = publish(first.zip_path, "s3://radio/show")
+        report = publish(second.zip_path, "s3://radio/show")
         assert report.state == "new"
         place = Place("s3://radio/show")
         assert place.size("feed-tg.xml")
         fetched = fetch("s3://radio/show/feed-tg.xml", tmp_path / "import")
-    assert [slug for slug, _ in fetched.fetched] == [first.slug]
-    assert (tmp_path / "import" / first.slug / first.languages[1].file).read_bytes() == \
-        (first.folder / first.languages[1].file).read_bytes()
-    shutil.rmtree(tmp_path / "import")
+    assert [slug for slug, _ in fetched.fetched] == [second.slug]
+    assert (tmp_path / "import" / second.slug / second.languages[1].file).read_bytes() == \
+        (second.folder / second.languages[1].file).read_bytes()
 
 
 @pytest.mark.parametrize("manifest", ["../outside/manifest.json", ".radiokit/abc/manifest.json",

@@ -52,6 +52,7 @@ class Place:
                              "(or http(s):// to fetch)")
         self._parts = parts
         self._fs: Any = None
+        self._made: set[str] = set()  # folders made by this object
 
     @property
     def web(self) -> bool:
@@ -146,14 +147,14 @@ class Place:
                 raise TransferError(f"{self.url_of(name)}: it did not arrive whole: publish again")
             return
         temporary = self._temporary(name)
-        self._call(lambda: self.fs.makedirs(self._join(name).rsplit("/", 1)[0], exist_ok=True), name)
+        self._folder_for(name)
         self._call(lambda: self.fs.put_file(str(local), self._join(temporary)), name)
         self._settle(temporary, name, size, sha256)
 
     def write(self, name: str, data: bytes) -> None:
         """Write `data` to `name` the same way as `put`."""
         temporary = self._temporary(name)
-        self._call(lambda: self.fs.makedirs(self._join(name).rsplit("/", 1)[0], exist_ok=True), name)
+        self._folder_for(name)
         self._call(lambda: self.fs.pipe_file(self._join(temporary), data), name)
         self._settle(temporary, name, len(data), hashlib.sha256(data).hexdigest())
 
@@ -163,6 +164,13 @@ class Place:
             self._call(lambda: self.fs.rm(self._join(name), recursive=True), name, missing_ok=True)
         except FileNotFoundError:
             pass
+
+    def _folder_for(self, name: str) -> None:
+        """Make the folder `name` goes into, once per place (over SFTP each call is a round trip)."""
+        folder = self._join(name).rsplit("/", 1)[0]
+        if folder not in self._made:
+            self._call(lambda: self.fs.makedirs(folder, exist_ok=True), name)
+            self._made.add(folder)
 
     def _temporary(self, name: str) -> str:
         folder, _, base = name.rpartition("/")
