@@ -8,19 +8,24 @@
 Contenders, each run as a child process whose whole process tree is sampled for memory every 250 ms
 (the sum of proportional set sizes, PSS: shared libraries counted once across processes):
 
-    radiokit-120, radiokit-600   `radiokit build` of a one-language programme of N trimmed clips
-                                 with 0.4 s gaps: cleanup, segment files, loudness, limiter, tags, package
+    radiokit-120, radiokit-600   `radiokit build` of a one-language programme of N slices cut (trimmed) from
+                                 12 long recordings, 0.4 s gaps: cleanup, segment files, loudness, limiter,
+                                 tags, package
     radiokit-120-raw             the same with `cleanup: false`: what the cleanup chain costs
-    radiokit-180min              the 120-clip programme three times over (memory must not grow)
-    floor-120                    one ffmpeg run: decode every clip, concatenate, encode once (no loudness work)
-    loudnorm-120                 the same with ffmpeg's two-pass `loudnorm` (measure, then normalize)
+    radiokit-180min              the 120-slice programme three times over (memory must not grow)
+    floor-120, floor-600         one ffmpeg run that decodes exactly the slices (input seeking, `-ss`/`-to`
+                                 per input), concatenates them and encodes once: no loudness work
+    floor-clips-120              the older floor: 120 separate clip files, each decoded whole (trimmed by
+                                 0.25 s at both ends), concatenated and encoded once
+    loudnorm-120                 floor-120 with ffmpeg's two-pass `loudnorm` (measure, then normalize)
     pydub-120, pydub-600         the usual pydub loop: `programme += clip + gap`, then export
     example-cold, example-rebuild, example-edit
                                  the bundled bilingual example: empty cache, nothing changed, one segment edited
 
-Source material: N clips of 48 kHz stereo MP3 (192 kbps), speech-like (noise shaped into syllables
-over a voiced tone), generated once into the work folder and reused; each is trimmed by 0.25 s at
-both ends. Output everywhere: 44.1 kHz stereo MP3 at 128 kbps.
+Source material, generated once into the work folder and reused: 48 kHz stereo MP3 (192 kbps),
+speech-like (noise shaped into syllables over a voiced tone); 12 recordings, each longer than the
+slices cut from it, and for floor-clips-120 120 separate clips. Output everywhere: 44.1 kHz stereo
+MP3 at 128 kbps.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +48,8 @@ EXAMPLE = ROOT / "examples" / "iwpr-tajikistan-russia"
 RATE = 48000
 TRIM_S = 0.25
 GAP_S = 0.4
+RECORDINGS = 12
+SLICE_APART_S = 0.5
 
 
 def ffmpeg() -> str:
@@ -64,6 +72,12 @@ def speech_like(seconds: float, seed: int) -> np.ndarray:
     return np.stack([mono, mono * 0.9], axis=1).astype(np.float32)
 
 
+def encode_source(path: Path, audio: np.ndarray) -> None:
+    subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(RATE),
+                    "-ac", "2", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "192k", str(path)],
+                   input=audio.tobytes(), check=True)
+
+
 def make_clips(folder: Path, count: int, minutes: float) -> list[Path]:
     """`count` MP3 clips whose trimmed lengths and gaps add up to `minutes`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -72,13 +86,35 @@ def make_clips(folder: Path, count: int, minutes: float) -> list[Path]:
     for number in range(count):
         path = folder / f"clip-{number:04d}.mp3"
         paths.append(path)
-        if path.exists():
-            continue
-        audio = speech_like(clip_s, seed=number)
-        subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar", str(RATE),
-                        "-ac", "2", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "192k", str(path)],
-                       input=audio.tobytes(), check=True)
+        if not path.exists():
+            encode_source(path, speech_like(clip_s, seed=number))
     return paths
+
+
+@dataclass(frozen=True)
+class Slice:
+    recording: Path
+    start_s: float
+    end_s: float
+
+
+def make_slices(folder: Path, count: int, minutes: float) -> list[Slice]:
+    """`count` slices, cut from RECORDINGS recordings in turn, whose lengths and gaps add up to `minutes`.
+    Each recording holds its slices with SLICE_APART_S between them and one second of lead-in."""
+    folder.mkdir(parents=True, exist_ok=True)
+    slice_s = minutes * 60 / count - GAP_S
+    per_recording = -(-count // RECORDINGS)
+    recordings = []
+    for number in range(RECORDINGS):
+        path = folder / f"recording-{number:02d}-{per_recording}x{slice_s:.3f}.mp3"
+        recordings.append(path)
+        if not path.exists():
+            encode_source(path, speech_like(1.0 + per_recording * (slice_s + SLICE_APART_S), seed=1000 + number))
+    slices = []
+    for number in range(count):
+        start = 1.0 + (number // RECORDINGS) * (slice_s + SLICE_APART_S)
+        slices.append(Slice(recordings[number % RECORDINGS], round(start, 3), round(start + slice_s, 3)))
+    return slices
 
 
 def clip_seconds(path: Path) -> float:
@@ -89,31 +125,35 @@ def clip_seconds(path: Path) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def write_script(folder: Path, clips: list[Path], repeat: int = 1, cleanup: bool = True) -> Path:
-    end = clip_seconds(clips[0]) - TRIM_S
-    lines = ["format: radiokit/1", "programme:", f"  series: Bench {len(clips) * repeat}", "  title: {ru: Bench}",
+def whole_clips(clips: list[Path]) -> list[Slice]:
+    """Each clip as a slice of itself, trimmed by TRIM_S at both ends."""
+    end = round(clip_seconds(clips[0]) - TRIM_S, 3)
+    return [Slice(clip, TRIM_S, end) for clip in clips]
+
+
+def write_script(folder: Path, slices: list[Slice], repeat: int = 1, cleanup: bool = True) -> Path:
+    lines = ["format: radiokit/1", "programme:", f"  series: Bench {len(slices) * repeat}", "  title: {ru: Bench}",
              "languages: [ru]", "delivery:", f"  gap: {GAP_S}", *([] if cleanup else ["cleanup: false"]), "segments:"]
     for round_ in range(repeat):
-        for number, clip in enumerate(clips):
-            lines += [f"  - id: c{round_}-{number}", f"    clip: {clip.relative_to(folder).as_posix()}",
-                      "    clip_language: ru", f"    trim: {{start: {TRIM_S}, end: {end:.3f}}}"]
-    script = folder / f"bench-{len(clips)}x{repeat}{'' if cleanup else '-raw'}.yaml"
+        for number, cut in enumerate(slices):
+            lines += [f"  - id: c{round_}-{number}", f"    clip: {cut.recording.relative_to(folder).as_posix()}",
+                      "    clip_language: ru", f"    trim: {{start: {cut.start_s}, end: {cut.end_s}}}"]
+    script = folder / f"bench-{len(slices)}x{repeat}{'' if cleanup else '-raw'}.yaml"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return script
 
 
 # --- contenders -----------------------------------------------------------------------------------
 
-def floor_command(clips: list[Path], out: Path, filters: str = "", output: list[str] | None = None) -> list[str]:
-    """One ffmpeg: every clip trimmed, gaps between, concatenated, resampled, encoded once."""
-    end = clip_seconds(clips[0]) - TRIM_S
+def floor_command(slices: list[Slice], out: Path, filters: str = "", output: list[str] | None = None) -> list[str]:
+    """One ffmpeg: exactly the slices decoded (input seeking), gaps between, concatenated, resampled, encoded once."""
     inputs: list[str] = []
     graph = []
-    for number, clip in enumerate(clips):
-        inputs += ["-ss", str(TRIM_S), "-to", f"{end:.3f}", "-i", str(clip)]
-        pad = f",apad=pad_dur={GAP_S}" if number < len(clips) - 1 else ""
+    for number, cut in enumerate(slices):
+        inputs += ["-ss", str(cut.start_s), "-to", str(cut.end_s), "-i", str(cut.recording)]
+        pad = f",apad=pad_dur={GAP_S}" if number < len(slices) - 1 else ""
         graph.append(f"[{number}:a]aresample=44100{pad}[a{number}]")
-    graph.append("".join(f"[a{n}]" for n in range(len(clips))) + f"concat=n={len(clips)}:v=0:a=1{filters}[out]")
+    graph.append("".join(f"[a{n}]" for n in range(len(slices))) + f"concat=n={len(slices)}:v=0:a=1{filters}[out]")
     script = out.with_suffix(".filter")
     script.write_text(";\n".join(graph), encoding="utf-8")
     output = output or ["-c:a", "libmp3lame", "-b:a", "128k", str(out)]
@@ -121,34 +161,33 @@ def floor_command(clips: list[Path], out: Path, filters: str = "", output: list[
             "-map", "[out]", *output]
 
 
-def run_loudnorm(clips: list[Path], out: Path) -> None:
+def run_loudnorm(slices: list[Slice], out: Path) -> None:
     """ffmpeg's documented two-pass loudnorm: measure, then normalize linearly with the measured values."""
-    measure = floor_command(clips, out, ",loudnorm=I=-23:TP=-1:LRA=20:print_format=json", ["-f", "null", "-"])
+    measure = floor_command(slices, out, ",loudnorm=I=-23:TP=-1:LRA=20:print_format=json", ["-f", "null", "-"])
     log = subprocess.run(measure, capture_output=True, text=True, check=True).stderr
     stats = json.loads(log[log.rindex("{"):log.rindex("}") + 1])
     second = (f",loudnorm=I=-23:TP=-1:LRA=20:measured_I={stats['input_i']}:measured_TP={stats['input_tp']}"
               f":measured_LRA={stats['input_lra']}:measured_thresh={stats['input_thresh']}"
               f":offset={stats['target_offset']}:linear=true,aresample=44100")
-    subprocess.run(floor_command(clips, out, second), check=True, capture_output=True)
+    subprocess.run(floor_command(slices, out, second), check=True, capture_output=True)
 
 
-def run_pydub(clips: list[Path], out: Path) -> None:
-    """What most scripts do: decode each clip, `+=` it onto the programme, export at the end."""
+def run_pydub(slices: list[Slice], out: Path) -> None:
+    """What most scripts do: decode each slice, `+=` it onto the programme, export at the end."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pydub import AudioSegment
     AudioSegment.converter = ffmpeg()
-    end_ms = (clip_seconds(clips[0]) - TRIM_S) * 1000
     programme = AudioSegment.empty()
     gap = AudioSegment.silent(duration=GAP_S * 1000, frame_rate=44100).set_channels(2)
-    for number, clip in enumerate(clips):
-        raw = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(clip), "-f", "s16le", "-ar",
-                              "44100", "-ac", "2", "pipe:1"], capture_output=True, check=True).stdout
+    for number, cut in enumerate(slices):
+        raw = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(cut.recording), "-f", "s16le",
+                              "-ar", "44100", "-ac", "2", "pipe:1"], capture_output=True, check=True).stdout
         audio = AudioSegment(data=raw, sample_width=2, frame_rate=44100, channels=2)
-        programme += audio[TRIM_S * 1000:end_ms]
-        if number < len(clips) - 1:
+        programme += audio[cut.start_s * 1000:cut.end_s * 1000]
+        if number < len(slices) - 1:
             programme += gap
     programme.export(str(out), format="mp3", bitrate="128k")
 
@@ -220,23 +259,25 @@ def timed(name: str, args: list[str]) -> dict[str, float | str]:
 
 def run_one(name: str, work: Path, minutes: float) -> None:
     """The body of one contender, in its own process."""
-    clips = {"120": make_clips(work / "clips-120", 120, minutes), "600": make_clips(work / "clips-600", 600, minutes)}
     kind, _, size = name.partition("-")
     raw = size.endswith("-raw")
     size = size.removesuffix("-raw")
     out = work / "out" / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    if size == "clips-120":
+        slices = whole_clips(make_clips(work / "clips-120", 120, minutes))
+    elif kind != "example":
+        slices = make_slices(work / "recordings", 600 if size == "600" else 120, minutes)
     if kind == "radiokit":
-        repeat = 3 if size == "180min" else 1
-        source = clips["120" if size == "180min" else size]
-        run_radiokit(write_script(work, source, repeat, cleanup=not raw), out, "--cache", str(out / "cache"))
+        run_radiokit(write_script(work, slices, 3 if size == "180min" else 1, cleanup=not raw), out,
+                     "--cache", str(out / "cache"))
     elif kind == "floor":
-        subprocess.run(floor_command(clips[size], out / "floor.mp3"), check=True, capture_output=True)
+        subprocess.run(floor_command(slices, out / "floor.mp3"), check=True, capture_output=True)
     elif kind == "loudnorm":
-        run_loudnorm(clips[size], out / "loudnorm.mp3")
+        run_loudnorm(slices, out / "loudnorm.mp3")
     elif kind == "pydub":
-        run_pydub(clips[size], out / "pydub.mp3")
+        run_pydub(slices, out / "pydub.mp3")
     elif kind == "example":
         example = work / "example"
         if size == "cold":
@@ -251,7 +292,7 @@ def run_one(name: str, work: Path, minutes: float) -> None:
         run_radiokit(example / "episode.yaml", work / "example-out", "--cache", str(work / "example-cache"))
 
 
-CONTENDERS = ["floor-120", "radiokit-120", "radiokit-120-raw", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
+CONTENDERS = ["floor-120", "floor-600", "floor-clips-120", "radiokit-120", "radiokit-120-raw", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
               "pydub-600", "example-cold", "example-rebuild", "example-edit"]
 
 
@@ -267,8 +308,9 @@ def main() -> None:
         return
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"preparing material in {args.work} ...", flush=True)
+    make_slices(args.work / "recordings", 120, args.minutes)
+    make_slices(args.work / "recordings", 600, args.minutes)
     make_clips(args.work / "clips-120", 120, args.minutes)
-    make_clips(args.work / "clips-600", 600, args.minutes)
     results = {}
     for name in args.only or CONTENDERS:
         results[name] = timed(name, ["--work", str(args.work), "--minutes", str(args.minutes)])
@@ -276,7 +318,9 @@ def main() -> None:
     print()
     ratios = [("radiokit-120 / floor-120", "radiokit-120", "floor-120"),
               ("radiokit-120 / radiokit-120-raw", "radiokit-120", "radiokit-120-raw"),
+              ("radiokit-120 / floor-clips-120", "radiokit-120", "floor-clips-120"),
               ("radiokit-600 / radiokit-120", "radiokit-600", "radiokit-120"),
+              ("radiokit-600 / floor-600", "radiokit-600", "floor-600"),
               ("loudnorm-120 / floor-120", "loudnorm-120", "floor-120"),
               ("pydub-120 / radiokit-120", "pydub-120", "radiokit-120"),
               ("example-rebuild / example-cold", "example-rebuild", "example-cold"),
