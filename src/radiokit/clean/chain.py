@@ -10,7 +10,7 @@ from radiokit.clean.denoise import reduce_noise
 from radiokit.clean.highpass import filter_rumble
 from radiokit.clean.hum import remove_hum
 from radiokit.clean.leveler import level_speech
-from radiokit.clean.levels import noise_floor_dbfs, speech_range_lu
+from radiokit.clean.levels import block_loudness, noise_floor_dbfs, speech_range_lu
 from radiokit.clean.pauses import shorten_pauses
 from radiokit.clean.report import CleanupReport, StepReport
 from radiokit.clean.settings import CleanupSettings
@@ -41,7 +41,10 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
         return Cleaned(samples=np.repeat(once.samples, 2, axis=1), report=once.report)
     audio = np.asarray(samples, dtype=np.float64)
     floor_before = noise_floor_dbfs(audio, sample_rate)
-    range_before = speech_range_lu(audio, sample_rate)
+    # Block loudness is the chain's costliest measurement: it is taken again only when a step changed the
+    # audio (a step that does nothing returns its input itself).
+    measured, loudness = audio, block_loudness(audio, sample_rate)
+    range_before = speech_range_lu(loudness)
     steps = []
     hum_hz = None
     spans: tuple[tuple[float, float], ...] = ()
@@ -61,7 +64,9 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
         step = _off("denoise")
     steps.append(step)
     if settings.level:
-        audio, step = level_speech(audio, sample_rate)
+        if audio is not measured:
+            measured, loudness = audio, block_loudness(audio, sample_rate)
+        audio, step = level_speech(audio, sample_rate, loudness)
     else:
         step = _off("level")
     steps.append(step)
@@ -70,13 +75,15 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
     else:
         step = _off("pauses")
     steps.append(step)
+    if audio is not measured:
+        loudness = block_loudness(audio, sample_rate)
     report = CleanupReport(
         steps=tuple(steps),
         noise_floor_before_dbfs=floor_before,
         noise_floor_after_dbfs=noise_floor_dbfs(audio, sample_rate),
         hum_hz=hum_hz,
         speech_range_before_lu=range_before,
-        speech_range_after_lu=speech_range_lu(audio, sample_rate),
+        speech_range_after_lu=speech_range_lu(loudness),
         removed_spans=spans,
     )
     cleaned = audio.astype(np.float32)

@@ -26,10 +26,13 @@ def _block_gains_db(loudness: np.ndarray, speech: np.ndarray, short_term: np.nda
     return np.convolve(np.pad(gains, _SMOOTHING_BLOCKS // 2, mode="edge"), kernel, mode="valid")
 
 
-def level_speech(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, StepReport]:
+def level_speech(samples: np.ndarray, sample_rate: int,
+                 loudness: np.ndarray | None = None) -> tuple[np.ndarray, StepReport]:
     """Even out the short-term loudness of speech in (n, channels) samples, one gain for all channels;
-    speech already even within ACT_ABOVE_RANGE_LU comes back untouched."""
-    loudness = block_loudness(samples, sample_rate)
+    speech already even within ACT_ABOVE_RANGE_LU comes back untouched. `loudness` is the samples'
+    block_loudness where the caller has it already."""
+    if loudness is None:
+        loudness = block_loudness(samples, sample_rate)
     speech = speech_blocks(loudness)
     short_term = short_term_speech_loudness(loudness, speech)
     if short_term.size == 0:

@@ -93,9 +93,9 @@ def short_term_speech_loudness(loudness: np.ndarray, speech: np.ndarray) -> np.n
     return median_filter(10.0 * np.log10(energies), size=min(_SHORT_TERM_BLOCKS, voiced.size), mode="mirror")
 
 
-def speech_range_lu(samples: np.ndarray, sample_rate: int) -> float:
-    """The spread (10th to 95th percentile) of the short-term speech loudness; 0.0 without speech."""
-    loudness = block_loudness(samples, sample_rate)
+def speech_range_lu(loudness: np.ndarray) -> float:
+    """The spread (10th to 95th percentile) of the short-term speech loudness, from block_loudness; 0.0
+    without speech."""
     curve = short_term_speech_loudness(loudness, speech_blocks(loudness))
     if curve.size == 0:
         return 0.0
