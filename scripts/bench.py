@@ -21,6 +21,8 @@ Contenders, each run as a child process whose whole process tree is sampled for 
     pydub-120, pydub-600         the usual pydub loop: `programme += clip + gap`, then export
     example-cold, example-rebuild, example-edit
                                  the bundled bilingual example: empty cache, nothing changed, one segment edited
+    bed-120min                   one segment: a one-minute take over a two-hour MP3 bed (memory must follow the
+                                 segment, not the source)
 
 Source material, generated once into the work folder and reused: 48 kHz stereo MP3 (192 kbps),
 speech-like (noise shaped into syllables over a voiced tone); 12 recordings, each longer than the
@@ -123,6 +125,33 @@ def clip_seconds(path: Path) -> float:
     stamp = probe.rsplit("time=", 1)[1].split()[0]
     hours, minutes, seconds = stamp.split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def long_source(path: Path, minutes: float) -> Path:
+    """A long 48 kHz stereo MP3 of pink noise (a bed's stand-in), made once: ffmpeg generates and encodes it, so
+    it never sits whole in this process."""
+    if not path.exists():
+        partial = path.with_suffix(".partial.mp3")
+        subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        f"anoisesrc=d={minutes * 60}:c=pink:r={RATE}:a=0.1", "-ac", "2", "-c:a", "libmp3lame",
+                        "-b:a", "192k", str(partial)], check=True)
+        partial.rename(path)
+    return path
+
+
+def write_bed_script(folder: Path) -> Path:
+    """A one-minute take under a two-hour bed, in one segment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bed = long_source(folder / "bed-120min.mp3", 120)
+    take = folder / "take-1min.wav"
+    if not take.exists():
+        import soundfile
+        soundfile.write(take, speech_like(60.0, seed=7), RATE, subtype="PCM_16")
+    script = folder / "bed-120min.yaml"
+    script.write_text("\n".join(["format: radiokit/1", "programme: {series: Long, title: {ru: Long}}", "languages: [ru]",
+                                 "segments:", "  - id: link", "    text: Проверка.", f"    take: {take.name}",
+                                 f"    bed: {{music: {bed.name}, preroll: 2, postroll: 1}}"]) + "\n", encoding="utf-8")
+    return script
 
 
 def whole_clips(clips: list[Path]) -> list[Slice]:
@@ -265,6 +294,9 @@ def run_one(name: str, work: Path, minutes: float) -> None:
     out = work / "out" / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    if kind == "bed":
+        run_radiokit(write_bed_script(work / "long"), out, "--cache", str(out / "cache"))
+        return
     if size == "clips-120":
         slices = whole_clips(make_clips(work / "clips-120", 120, minutes))
     elif kind != "example":
@@ -293,7 +325,7 @@ def run_one(name: str, work: Path, minutes: float) -> None:
 
 
 CONTENDERS = ["floor-120", "floor-600", "floor-clips-120", "radiokit-120", "radiokit-120-raw", "radiokit-600", "radiokit-180min", "loudnorm-120", "pydub-120",
-              "pydub-600", "example-cold", "example-rebuild", "example-edit"]
+              "pydub-600", "example-cold", "example-rebuild", "example-edit", "bed-120min"]
 
 
 def main() -> None:
@@ -311,6 +343,8 @@ def main() -> None:
     make_slices(args.work / "recordings", 120, args.minutes)
     make_slices(args.work / "recordings", 600, args.minutes)
     make_clips(args.work / "clips-120", 120, args.minutes)
+    if "bed-120min" in (args.only or CONTENDERS):
+        write_bed_script(args.work / "long")
     results = {}
     for name in args.only or CONTENDERS:
         results[name] = timed(name, ["--work", str(args.work), "--minutes", str(args.minutes)])
