@@ -202,7 +202,8 @@ def run_loudnorm(slices: list[Slice], out: Path) -> None:
 
 
 def run_pydub(slices: list[Slice], out: Path) -> None:
-    """What most scripts do: decode each slice, `+=` it onto the programme, export at the end."""
+    """What most scripts do: decode each slice's recording whole (as `AudioSegment.from_file` does), cut the
+    slice, `+=` it onto the programme, export at the end."""
     import warnings
 
     with warnings.catch_warnings():

@@ -338,16 +338,21 @@ def _apple_item_title(channel: Element, out: list[str]) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def _show_tag_and_episodes(channel: Element, name: str, out: list[str]) -> list[tuple[str, Element]]:
+    """An iTunes tag Apple requires once on the show and allows on episodes: a missing or repeated show tag is
+    reported; every occurrence is returned with where it stands."""
+    on_show = _itunes(channel, name)
+    if not on_show:
+        out.append(f"channel has no <itunes:{name}> (Apple: a required show tag)")
+    elif len(on_show) > 1:
+        out.append(f"channel has {len(on_show)} <itunes:{name}> elements; Apple reads one")
+    return [("channel", tag) for tag in on_show] + [
+        (label, tag) for label, item in _items(channel) for tag in _itunes(item, name)]
+
+
 def _itunes_image(channel: Element, out: list[str]) -> None:
     """Apple: <itunes:image> is a required show tag, the artwork URL in its href; episode artwork the same way."""
-    images = _itunes(channel, "image")
-    if not images:
-        out.append("channel has no <itunes:image> (Apple: a required show tag)")
-    elif len(images) > 1:
-        out.append(f"channel has {len(images)} <itunes:image> elements; Apple reads one")
-    places = [("channel", image) for image in images]
-    places += [(label, image) for label, item in _items(channel) for image in _itunes(item, "image")]
-    for label, image in places:
+    for label, image in _show_tag_and_episodes(channel, "image", out):
         href = image.get("href")
         if href is None:
             out.append(f"{label}: <itunes:image> has no href (Apple: the artwork URL is its href attribute)")
@@ -401,14 +406,7 @@ def _itunes_categories(channel: Element, out: list[str]) -> None:
 def _itunes_explicit(channel: Element, out: list[str]) -> None:
     """Apple: <itunes:explicit> is a required show tag, "true" or "false" (also on episodes); its older spec's
     yes/explicit/no/clean are tolerated."""
-    explicit = _itunes(channel, "explicit")
-    if not explicit:
-        out.append("channel has no <itunes:explicit> (Apple: a required show tag)")
-    elif len(explicit) > 1:
-        out.append(f"channel has {len(explicit)} <itunes:explicit> elements; Apple reads one")
-    places = [("channel", e) for e in explicit]
-    places += [(label, e) for label, item in _items(channel) for e in _itunes(item, "explicit")]
-    for label, element in places:
+    for label, element in _show_tag_and_episodes(channel, "explicit", out):
         value = _text(element)
         if value.lower() not in EXPLICIT_VALUES | LEGACY_EXPLICIT_VALUES:
             out.append(f"{label}: <itunes:explicit> {value!r} is neither \"true\" nor \"false\" (Apple)")

@@ -52,11 +52,11 @@ def _band_mean_square(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -
     """The mean square (channels summed) of what (n, channels) samples carry under `cutoff_hz`, from Welch
     spectra of the samples resampled to _ANALYSIS_RATE, a piece of the clip at a time (bounded memory)."""
     total = 0.0
+    rate = min(sample_rate, _ANALYSIS_RATE)
     piece_frames = _CHUNK_FRAMES * max(1, sample_rate // _ANALYSIS_RATE)
     for start in range(0, len(samples), piece_frames):
         piece = samples[start : start + piece_frames]
-        low = soxr.resample(piece, sample_rate, _ANALYSIS_RATE) if sample_rate > _ANALYSIS_RATE else piece
-        rate = min(sample_rate, _ANALYSIS_RATE)
+        low = soxr.resample(piece, sample_rate, rate) if sample_rate > rate else piece
         segment = min(len(low), _ANALYSIS_SEGMENT)
         if segment < 2:
             continue
