@@ -21,7 +21,9 @@ from conftest import make_episode
 from media import decode, ffprobe
 from radiokit import BuildOptions, build, verify
 from radiokit.cart import read_cart
+from radiokit.playout import Cues
 from radiokit.report import BuildReport
+from radiokit.versions import milliseconds
 
 PROFILES = """stations:
   kfm: {format: wav}
@@ -162,3 +164,14 @@ def test_an_unknown_station_is_one_line_and_nothing_is_written(tmp_path: Path) -
     [line] = done.stderr.splitlines()
     assert line.startswith("error: --station kfm: episode.yaml defines no such station profile")
     assert not (tmp_path / "out").exists()
+
+
+def test_cues_to_the_millisecond_never_pass_the_files_end_nor_change_order() -> None:
+    """Sound to a file's last sample (635830 frames at 44.1 kHz: 14.41791 s): the nearest millisecond,
+    14.418 s, is 4 samples past the end, and a cart AUDe there points outside the audio."""
+    frames, rate = 635830, 44100
+    end_s = frames / rate
+    cues = milliseconds(Cues(0.0004, end_s, end_s - 0.0004, 2.0))
+    assert round(cues.audio_end_s * rate) <= frames
+    assert cues.audio_start_s <= cues.segue_s <= cues.audio_end_s
+    assert (cues.audio_start_s, cues.intro_end_s) == (0.0, 2.0)  # an exact millisecond stays where it is

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,9 +159,13 @@ def segment_cues(script: Script, version: Version, gain_db: float) -> list[Cues]
 
 
 def milliseconds(cues: Cues) -> Cues:
-    """Cue points to the millisecond, as tags, manifest and sidecars write them: all say the same."""
-    return Cues(round(cues.audio_start_s, 3), round(cues.audio_end_s, 3), round(cues.segue_s, 3),
-                None if cues.intro_end_s is None else round(cues.intro_end_s, 3))
+    """Cue points to the millisecond, as tags, manifest and sidecars write them: all say the same. Rounded
+    down, so that a cue out at a file's last samples stays inside the file (the nearest millisecond can lie
+    past its end) and cues in order stay in order; the 1e-6 ms keeps an exact millisecond where it is."""
+    def down(seconds: float) -> float:
+        return math.floor(seconds * 1000 + 1e-6) / 1000
+    return Cues(down(cues.audio_start_s), down(cues.audio_end_s), down(cues.segue_s),
+                None if cues.intro_end_s is None else down(cues.intro_end_s))
 
 
 def programme_cues(segments: list[Cues], starts_s: list[float]) -> Cues:
