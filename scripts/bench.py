@@ -267,15 +267,21 @@ def _read(path: str) -> bytes:
 
 def timed(name: str, args: list[str]) -> dict[str, float | str]:
     """Run this script with `--run NAME ...` in a child; wall time and peak memory (PSS) of its process tree."""
+    return timed_command(name, [sys.executable, __file__, "--run", name, *args])
+
+
+def timed_command(name: str, command: list[str], also: tuple[int, ...] = ()) -> dict[str, float | str]:
+    """Run `command`; its wall time, and the peak memory (PSS) of its process tree and of the trees of the
+    running processes `also` (a cluster's scheduler and workers) together."""
     started = time.monotonic()
-    child = subprocess.Popen([sys.executable, __file__, "--run", name, *args])
+    child = subprocess.Popen(command)
     peak = 0
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_memory_bytes(child.pid))
+            peak = max(peak, sum(tree_memory_bytes(pid) for pid in (child.pid, *also)))
             time.sleep(SAMPLE_EVERY_S)
     sampler = threading.Thread(target=sample)
     sampler.start()

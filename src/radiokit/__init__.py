@@ -25,19 +25,20 @@ __version__ = "0.1.0"
 # The names below are imported on first use, so that `import radiokit` stays quick for the command line.
 _PUBLIC = {
     "load_script": "radiokit.script", "Script": "radiokit.script",
-    "build": "radiokit.pipeline", "BuildOptions": "radiokit.settings", "BuildReport": "radiokit.report",
+    "build": "radiokit.pipeline", "build_all": "radiokit.batch", "BuildOptions": "radiokit.settings", "BuildReport": "radiokit.report",
     "verify": "radiokit.verification", "Verdict": "radiokit.verification",
     "measure": "radiokit.loudness", "measure_file": "radiokit.loudness", "LoudnessMeter": "radiokit.loudness",
     "Loudness": "radiokit.loudness",
     "RadiokitError": "radiokit.errors", "InputError": "radiokit.errors", "ScriptError": "radiokit.errors",
     "AudioInputError": "radiokit.errors", "BuildError": "radiokit.errors", "EngineError": "radiokit.errors",
-    "ArgumentError": "radiokit.errors", "OutputError": "radiokit.errors",
+    "ArgumentError": "radiokit.errors", "OutputError": "radiokit.errors", "ClusterError": "radiokit.errors",
 }
 __all__ = ["__version__", *_PUBLIC]
 
 if TYPE_CHECKING:
-    from radiokit.errors import (ArgumentError, AudioInputError, BuildError, EngineError, InputError, OutputError,
-                                 RadiokitError, ScriptError)
+    from radiokit.batch import build_all
+    from radiokit.errors import (ArgumentError, AudioInputError, BuildError, ClusterError, EngineError, InputError,
+                                 OutputError, RadiokitError, ScriptError)
     from radiokit.loudness import Loudness, LoudnessMeter, measure, measure_file
     from radiokit.pipeline import build
     from radiokit.report import BuildReport

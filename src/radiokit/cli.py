@@ -8,17 +8,21 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
 from radiokit import __version__, children
 from radiokit.cache import DEFAULT_MAX_BYTES, Cache
 from radiokit.cache import default_folder as default_cache_folder
-from radiokit.errors import RadiokitError
-from radiokit.progress import show_log
 from radiokit.display import clock, figure, json_figure
+from radiokit.errors import RadiokitError
 from radiokit.loudness import Loudness
+from radiokit.progress import show_log
+
+if TYPE_CHECKING:
+    from radiokit.progress import Progress
+    from radiokit.settings import BuildOptions
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,12 +41,12 @@ def cli() -> None:
       radiokit loudness programme.mp3       # measure any file (EBU R128)
 
     Exit status: 0 success; 1 a build or verification that failed, or a speech engine that failed;
-    2 bad input (the script, its files, the arguments) or a server that cannot be reached.
+    2 bad input (the script, its files, the arguments) or a server (a Dask scheduler) that cannot be reached.
     """
 
 
 @cli.command()
-@click.argument("script", type=click.Path(path_type=Path))
+@click.argument("scripts", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Folder that receives <slug>/ and <slug>.zip.")
 @click.option("--allow-outside", "allow_outside", multiple=True, type=click.Path(path_type=Path),
@@ -58,16 +62,22 @@ def cli() -> None:
               help="Largest cache size in MiB; least recently used entries are removed beyond it.")
 @click.option("--station", "stations", multiple=True, metavar="NAME",
               help="Also deliver the script's station profile NAME (repeatable; 'all' for every one).")
+@click.option("--scheduler", envvar="RADIOKIT_SCHEDULER", metavar="ADDRESS",
+              help="Render and master on the Dask cluster of this scheduler (tcp://host:8786) [default: "
+                   "$RADIOKIT_SCHEDULER; none: here]. Needs radiokit[cluster] and shared storage (docs/cluster.md).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what runs: speech engine calls and ffmpeg commands.")
-def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool, jobs: int,
-          cache_folder: Path | None, no_cache: bool, cache_max: int, stations: tuple[str, ...], quiet: bool,
-          as_json: bool, verbose: bool) -> None:
-    """Build every language version of SCRIPT into a tagged station package.
+def build(scripts: tuple[Path, ...], out: Path, allow_outside: tuple[Path, ...], offline: bool, force: bool,
+          jobs: int, cache_folder: Path | None, no_cache: bool, cache_max: int, stations: tuple[str, ...],
+          scheduler: str | None, quiet: bool, as_json: bool, verbose: bool) -> None:
+    """Build every language version of each script into a tagged station package.
 
-    Progress goes to stderr (on a terminal); the summary (duration, slot, loudness, true peak,
-    files per language) to stdout.
+    SCRIPTS are episode.yaml files, or folders of them (a folder's episode.yaml, else its *.yaml files
+    and */episode.yaml). Progress goes to stderr (on a terminal); the summary (duration, slot, loudness,
+    true peak, files per language) to stdout. Several scripts are a batch: each episode is built into its
+    own package, one that fails is reported and the others go on; a table of all ends it, and the exit
+    status is 1 if any failed.
 
     \b
     Examples:
@@ -75,18 +85,28 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
       radiokit build episode.yaml --force          # deliver even if a version misses its slot
       radiokit build episode.yaml --json > build.json
       radiokit build episode.yaml --station kfm    # and the files station profile kfm asks for
+      radiokit build today/ --scheduler tcp://render1:8786    # a day's episodes on a Dask cluster
     """
-    from radiokit import report as summary
-    from radiokit.pipeline import build as run_build
     from radiokit.settings import BuildOptions
 
     if verbose:
         show_log(logging.DEBUG)
-    bar = _ProgressBar() if sys.stderr.isatty() and not (quiet or as_json or verbose) else None
+    options = BuildOptions(out, allow_outside, offline, force, jobs,
+                           None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20,
+                           stations, scheduler)
+    show_bar = sys.stderr.isatty() and not (quiet or as_json or verbose)
+    if len(scripts) == 1 and not scripts[0].is_dir():
+        _build_one(scripts[0], options, show_bar, quiet, as_json)
+    else:
+        _build_batch(scripts, options, show_bar, quiet, as_json)
+
+
+def _build_one(script: Path, options: BuildOptions, show_bar: bool, quiet: bool, as_json: bool) -> None:
+    from radiokit import report as summary
+    from radiokit.pipeline import build as run_build
+
+    bar = _ProgressBar() if show_bar else None
     try:
-        options = BuildOptions(out, allow_outside, offline, force, jobs,
-                               None if no_cache else cache_folder or default_cache_folder(), cache_max * 2**20,
-                               stations)
         report = _run(lambda: run_build(script, options, progress=bar))
     finally:
         if bar:
@@ -99,6 +119,49 @@ def build(script: Path, out: Path, allow_outside: tuple[Path, ...], offline: boo
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(summary.table(report))
+
+
+def _build_batch(paths: tuple[Path, ...], options: BuildOptions, show_bar: bool, quiet: bool, as_json: bool) -> None:
+    from radiokit import batch
+    from radiokit import report as summary
+
+    scripts = _run(lambda: batch.scripts_in(paths))
+    bar = _ProgressBar() if show_bar else None
+
+    def progress(number: int, script: Path) -> Progress | None:
+        return _Labeled(bar, f"{number}/{len(scripts)}") if bar else None
+
+    try:
+        outcomes = _run(lambda: batch.build_all(scripts, options, progress))
+    finally:
+        if bar:
+            bar.close()
+    failed = [outcome for outcome in outcomes if outcome.error]
+    if as_json:
+        click.echo(json.dumps(summary.batch_json(outcomes), ensure_ascii=False, indent=2))
+    elif not quiet:
+        for report in (outcome.report for outcome in outcomes if outcome.report):
+            for note in report.notes:
+                click.echo(f"note: {report.slug}: {note}", err=True)
+        click.echo(summary.batch_table(outcomes))
+    for outcome in failed:
+        for line in str(outcome.error).splitlines():
+            click.echo(f"error: {line}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+class _Labeled:
+    """A batch's progress: the shared bar, each stage labelled with the episode's place in the batch."""
+
+    def __init__(self, bar: _ProgressBar, prefix: str) -> None:
+        self._bar, self._prefix = bar, prefix
+
+    def start(self, label: str, total: int) -> None:
+        self._bar.start(f"{self._prefix} {label}", total)
+
+    def advance(self) -> None:
+        self._bar.advance()
 
 
 class _ProgressBar:

@@ -22,6 +22,9 @@ class ScriptError(InputError):
         self.problems = problems
         super().__init__("\n".join(problems))
 
+    def __reduce__(self) -> tuple[type[ScriptError], tuple[list[str]]]:
+        return ScriptError, (self.problems,)  # pickled as built, for an error raised in a worker process
+
 
 class AudioInputError(InputError):
     """An audio file named by the script cannot be decoded."""
@@ -51,5 +54,12 @@ class OutputError(RadiokitError):
 class TransferError(RadiokitError):
     """A place to publish to or fetch from that cannot be reached, read or written: the network or the
     server, not the package. Exit 2, as for a wrong address: `radiokit fetch`'s contract with cron."""
+
+    exit_status = 2
+
+
+class ClusterError(RadiokitError):
+    """The Dask scheduler named for a build cannot be reached, or was lost during it: the machines, not the
+    script. Exit 2, as for any server that cannot be reached."""
 
     exit_status = 2

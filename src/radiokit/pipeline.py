@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from radiokit import package, tag, workers
 from radiokit.cache import Cache, unusable
+from radiokit.cluster import Cluster
 from radiokit.progress import Progress, Silent
 from radiokit.render import render_segments
 from radiokit.report import BuildReport
@@ -20,9 +22,10 @@ from radiokit.versions import check_slot, cleanup_notes, lay_out, master_version
 
 
 def build(script: Script | str | os.PathLike[str], options: BuildOptions | None = None, *,
-          progress: Progress | None = None, **changes: Any) -> BuildReport:
+          progress: Progress | None = None, on: Cluster | None = None, **changes: Any) -> BuildReport:
     """Build every language version of `script` (a loaded Script, or the path of its episode.yaml) into a
-    package under `options.out`. Options may also be given by name: `build(script, out="build", force=True)`."""
+    package under `options.out`. Options may also be given by name: `build(script, out="build", force=True)`.
+    Rendering and mastering run on the cluster `on` if given, else on `options.scheduler`'s if named, else here."""
     started = time.monotonic()
     options = (options or BuildOptions()).updated(**changes) if changes else options or BuildOptions()
     progress = progress or Silent()
@@ -34,13 +37,14 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         from radiokit import stations
         chosen = stations.chosen(script, options.stations)
     store, notes = _open_cache(options)
-    with Staging(options.out, script.programme.slug) as stage:
-        rendered = render_segments(script, stage.work, store, options.jobs, progress)
+    with connected(options, on) as cluster, Staging(options.out, script.programme.slug) as stage:
+        rendered = render_segments(script, stage.work, store, options.jobs, progress, cluster)
         versions = [lay_out(script, language, rendered, store) for language in script.languages]
         notes += cleanup_notes(versions)
         notes += [note for version in versions for note in version.notes]
         notes += check_slot(script, versions, options.force)
-        entries, mastering_notes = master_versions(script, versions, stage.folder, store, options.jobs, progress)
+        entries, mastering_notes = master_versions(script, versions, stage.folder, store, options.jobs, progress,
+                                                    cluster)
         notes += mastering_notes
         delivered = []
         if options.stations:
@@ -56,6 +60,17 @@ def build(script: Script | str | os.PathLike[str], options: BuildOptions | None 
         folder, zip_path = stage.final()
     return BuildReport(script.programme.slug, folder, zip_path, tuple(entries), tuple(notes),
                        time.monotonic() - started, script.delivery.target_duration_s, tuple(delivered))
+
+
+@contextmanager
+def connected(options: BuildOptions, on: Cluster | None = None) -> Iterator[Cluster | None]:
+    """The cluster a build runs on: `on` as given, else a connection to `options.scheduler` for this block,
+    else None (local processes)."""
+    if on is not None or options.scheduler is None:
+        yield on
+        return
+    with Cluster(options.scheduler) as cluster:
+        yield cluster
 
 
 def _open_cache(options: BuildOptions) -> tuple[Cache | None, list[str]]:

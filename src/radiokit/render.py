@@ -8,6 +8,7 @@ import functools
 import logging
 import math
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from radiokit import audio_io, cache, clean, tts, workers
 from radiokit.audio_io import AudioSegment
 from radiokit.cache import Cache
 from radiokit.clean import CleanupReport
+from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
 from radiokit.loudness import energy_profile, measure, profile_loudness
 from radiokit.progress import Progress
@@ -259,10 +261,11 @@ class SegmentFile:
     cleanup: dict[str, Any] | None = None  # a clip's CleanupReport, as JSON with its one-line "summary"
 
 
-def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
-                    progress: Progress) -> dict[tuple[str, int], SegmentFile]:
+def render_segments(script: Script, work: Path, store: Cache | None, jobs: int, progress: Progress,
+                    on: Cluster | None = None) -> dict[tuple[str, int], SegmentFile]:
     """Every segment of every language to a WAV under `work`, by (language, number); from the cache where
-    it holds the segment, and kept there as soon as each is rendered."""
+    it holds the segment, and kept there as soon as each is rendered. In `jobs` local processes, or as
+    tasks on a cluster."""
     done: dict[tuple[str, int], SegmentFile] = {}
     pending: list[SegmentJob] = []
     for language in script.languages:
@@ -286,7 +289,11 @@ def render_segments(script: Script, work: Path, store: Cache | None, jobs: int,
                          "engine": rendered.engine, "cleanup": rendered.cleanup}, link=True)
         progress.advance()
 
-    workers.run_all(functools.partial(render_to_file, script), pending, jobs, finished)
+    if on is None:
+        workers.run_all(functools.partial(render_to_file, script), pending, jobs, finished)
+    else:
+        on.run_all(functools.partial(render_attempt, script), pending,
+                   lambda job: f"render:{job.key}:{job.wav}", finished)
     return done
 
 
@@ -315,6 +322,16 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
         {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
     return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes,
                        rendered.engine, cleanup)
+
+
+def render_attempt(script: Script, job: SegmentJob) -> SegmentFile:
+    """render_to_file, as a cluster task: under names of this attempt's own, renamed into place when whole."""
+    attempt = job.wav.with_name(f".{uuid.uuid4().hex}-{job.wav.name}")
+    made = render_to_file(script, dataclasses.replace(job, wav=attempt))
+    profile = job.wav.with_suffix(".npy")
+    made.profile.replace(profile)
+    attempt.replace(job.wav)
+    return dataclasses.replace(made, wav=job.wav, profile=profile)
 
 
 def check_sources(script: Script, segments: list[Segment]) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from radiokit.display import clock
 from radiokit.manifest import LanguageEntry, StationEntry
+
+if TYPE_CHECKING:
+    from radiokit.batch import Outcome
 
 
 @dataclass(frozen=True)
@@ -80,4 +83,36 @@ def as_json(report: BuildReport) -> dict[str, Any]:
         ],
         "stations": {station.name: [str(report.folder / file.file) for file in station.files]
                      for station in report.stations},
+    }
+
+
+def batch_table(outcomes: Sequence[Outcome]) -> str:
+    """One line per episode of a batch (its languages' figures and package, or the first line of its error),
+    then the count."""
+    width = max([len("episode"), *(len(str(outcome.script)) for outcome in outcomes)])
+    lines = [f"{'episode':<{width}}  {'result':<6}  languages, package"]
+    for outcome in outcomes:
+        if outcome.report:
+            report = outcome.report
+            figures = ", ".join(f"{entry.language} {clock(entry.duration_s)} {entry.integrated_lufs:.1f} LUFS "
+                                f"{entry.true_peak_dbtp:.1f} dBTP" for entry in report.languages)
+            lines.append(f"{str(outcome.script):<{width}}  {'built':<6}  {figures}: {report.zip_path} "
+                         f"({report.elapsed_s:.1f} s)")
+        elif outcome.error:
+            first = str(outcome.error).splitlines()[0] if str(outcome.error) else type(outcome.error).__name__
+            lines.append(f"{str(outcome.script):<{width}}  {'FAILED':<6}  exit {outcome.error.exit_status}: {first}")
+    failed = sum(1 for outcome in outcomes if outcome.error)
+    lines.append(f"{len(outcomes)} episode(s): {len(outcomes) - failed} built, {failed} failed")
+    return "\n".join(lines)
+
+
+def batch_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    return {
+        "built": sum(1 for outcome in outcomes if outcome.report),
+        "failed": sum(1 for outcome in outcomes if outcome.error),
+        "episodes": [{"script": str(outcome.script), "status": "built" if outcome.report else "failed",
+                      "exit_status": outcome.error.exit_status if outcome.error else 0,
+                      "error": str(outcome.error) if outcome.error else None,
+                      "build": as_json(outcome.report) if outcome.report else None}
+                     for outcome in outcomes],
     }

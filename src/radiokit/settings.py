@@ -24,6 +24,7 @@ class BuildOptions:
     cache: Path | None = field(default_factory=default_folder)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     stations: tuple[str, ...] = ()  # station profiles of the script to deliver too ("all": every one)
+    scheduler: str | None = None  # a Dask scheduler's address: render and master there (docs/cluster.md)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))

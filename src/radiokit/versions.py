@@ -4,8 +4,11 @@ mastered and encoded into the delivered files (or taken whole from the cache), d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
+import shutil
+import uuid
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +17,13 @@ import numpy as np
 
 from radiokit import __version__, bwf, cache, encode, master, reuse, timeline, workers
 from radiokit.cache import Cache
+from radiokit.cluster import Cluster
 from radiokit.display import clock
 from radiokit.errors import BuildError
 from radiokit.loudness import Loudness
 from radiokit.manifest import LanguageEntry, SegmentEntry
 from radiokit.playout import SOUND_UNDER_TARGET_LU, Cues, sound_span
-from radiokit.progress import Progress
+from radiokit.progress import Progress, Silent
 from radiokit.render import SegmentFile
 from radiokit.script import Script, Segment
 from radiokit.translit import to_ascii
@@ -93,15 +97,49 @@ def check_slot(script: Script, versions: list[Version], force: bool) -> list[str
 
 
 def master_versions(script: Script, versions: list[Version], folder: Path, store: Cache | None, jobs: int,
-                    progress: Progress) -> tuple[list[LanguageEntry], list[str]]:
+                    progress: Progress, on: Cluster | None = None) -> tuple[list[LanguageEntry], list[str]]:
     """Every version's delivered files under `folder`, untagged, described by their entries; and the notes.
-    The languages are mastered side by side: each is mostly ffmpeg processes and numpy."""
+    The languages are mastered side by side (each is mostly ffmpeg processes and numpy): here, or as
+    tasks on a cluster."""
+    if on is not None:
+        return _master_on(on, script, versions, folder, store, progress)
     needed = any(not (store and version.key and store.holds("versions", version.key)) for version in versions)
     with workers.measuring_pool(jobs if needed else 0) as measuring, \
             ThreadPoolExecutor(max_workers=max(1, min(jobs, len(versions)))) as pool:
         done = list(pool.map(lambda version: _master_version(script, version, folder, store, measuring, progress),
                              versions))
     return [entry for entry, _ in done], [note for _, notes in done for note in notes]
+
+
+def _master_on(cluster: Cluster, script: Script, versions: list[Version], folder: Path, store: Cache | None,
+               progress: Progress) -> tuple[list[LanguageEntry], list[str]]:
+    """Each version a task that masters into a folder of its attempt's own beside `folder`; the files of the
+    attempt whose result arrives are moved into `folder`."""
+    done: dict[str, tuple[LanguageEntry, list[str]]] = {}
+    progress.start("mastering", len(versions))
+
+    def arrived(version: Version, result: tuple[LanguageEntry, list[str], Path]) -> None:
+        entry, notes, attempt = result
+        for made in sorted(attempt.rglob("*")):
+            if made.is_file():
+                (folder / made.relative_to(attempt)).parent.mkdir(parents=True, exist_ok=True)
+                made.replace(folder / made.relative_to(attempt))
+        shutil.rmtree(attempt)
+        done[version.language] = entry, notes
+        progress.advance()
+
+    cluster.run_all(functools.partial(master_attempt, script, folder, store), versions,
+                    lambda version: f"master:{version.key}:{folder / version.language}", arrived)
+    ordered = [done[version.language] for version in versions]
+    return [entry for entry, _ in ordered], [note for _, notes in ordered for note in notes]
+
+
+def master_attempt(script: Script, folder: Path, store: Cache | None,
+                   version: Version) -> tuple[LanguageEntry, list[str], Path]:
+    """One version mastered as a cluster task, under a folder of this attempt's own beside `folder`."""
+    attempt = folder.with_name(f".{uuid.uuid4().hex}-{version.language}")
+    entry, notes = _master_version(script, version, attempt, store, None, Silent())
+    return entry, notes, attempt
 
 
 def _master_version(script: Script, version: Version, folder: Path, store: Cache | None,
