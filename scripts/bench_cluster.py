@@ -5,7 +5,8 @@
     python scripts/bench_cluster.py --episodes 8 --workers 2
 
 The batch is N copies of the bundled bilingual example (each its own episode number, so its own slug),
-built with one `radiokit build FOLDER` and an empty cache: once with local worker processes, once on a
+built with one `radiokit build FOLDER --no-cache` (with a cache, every copy after the first would come
+from it): once with local worker processes, once on a
 cluster started the way docs/cluster.md says (`dask scheduler`, `dask worker ADDRESS --nworkers W
 --nthreads 1`). Reported: wall time, episodes per minute, their ratio, and the peak memory (PSS) of the
 whole process trees, the scheduler's and workers' included for the cluster. The cluster's start-up is
@@ -44,8 +45,7 @@ def make_batch(folder: Path, episodes: int) -> Path:
 
 def build_command(batch: Path, out: Path, *extra: str) -> list[str]:
     shutil.rmtree(out, ignore_errors=True)
-    return [sys.executable, "-m", "radiokit", "build", str(batch), "--out", str(out), "--cache", str(out / "cache"),
-            "--quiet", *extra]
+    return [sys.executable, "-m", "radiokit", "build", str(batch), "--out", str(out), "--no-cache", "--quiet", *extra]
 
 
 def start_cluster(workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:

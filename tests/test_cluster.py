@@ -170,7 +170,7 @@ def long_episode(folder: Path) -> Path:
     return script
 
 
-def test_a_worker_killed_mid_task_is_survived(cluster: tuple[Any, Any], tmp_path: Path) -> None:
+def test_z_a_worker_killed_mid_task_is_survived(cluster: tuple[Any, Any], tmp_path: Path) -> None:
     """Last in this file: it kills one of the fixture's workers (its nanny starts another)."""
     local, client = cluster
     script = long_episode(tmp_path / "episode")
@@ -244,3 +244,20 @@ def test_a_scheduler_lost_mid_build_is_one_line_and_leaves_the_previous_package(
     assert waited < 60
     assert first.zip_path.read_bytes() == before
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [first.folder.name, first.zip_path.name]
+
+
+def test_sigterm_during_a_batch_on_the_cluster_leaves_nothing_behind(cluster: tuple[Any, Any], day: Path,
+                                                                      tmp_path: Path) -> None:
+    local, client = cluster
+    (tmp_path / "out").mkdir()
+    builder = subprocess.Popen([sys.executable, "-m", "radiokit", "build", str(day), "--out", str(tmp_path / "out"),
+                                "--no-cache", "--jobs", "3", "--scheduler", local.scheduler_address],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    builder.send_signal(signal.SIGTERM)
+    _, err = builder.communicate(timeout=120)
+    assert builder.returncode == 143, err
+    assert err == "error: terminated; the previous package is untouched\n"
+    assert list((tmp_path / "out").iterdir()) == [], "no staging folder, and no package begun before the signal"

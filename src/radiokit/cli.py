@@ -21,6 +21,7 @@ from radiokit.loudness import Loudness
 from radiokit.progress import show_log
 
 if TYPE_CHECKING:
+    from radiokit.batch import Outcome
     from radiokit.progress import Progress
     from radiokit.settings import BuildOptions
 
@@ -54,7 +55,8 @@ def cli() -> None:
 @click.option("--offline", is_flag=True, help="Speak online (gtts) voices with espeak-ng instead.")
 @click.option("--force", is_flag=True, help="Deliver a version that misses its slot (target_duration +- tolerance).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
-              help="Segments rendered at once, and languages mastered at once.")
+              help="Segments rendered at once, and languages mastered at once; with --scheduler, the episodes of "
+                   "a batch built at once.")
 @click.option("--cache", "cache_folder", type=click.Path(path_type=Path), default=None,
               help="Cache folder [default: $RADIOKIT_CACHE or ~/.cache/radiokit].")
 @click.option("--no-cache", is_flag=True, help="Render and encode everything afresh; keep nothing.")
@@ -127,12 +129,19 @@ def _build_batch(paths: tuple[Path, ...], options: BuildOptions, show_bar: bool,
 
     scripts = _run(lambda: batch.scripts_in(paths))
     bar = _ProgressBar() if show_bar else None
+    side_by_side = batch.at_once(options) > 1 and len(scripts) > 1  # one bar of episodes, not one per stage
+    if bar and side_by_side:
+        bar.start("episodes", len(scripts))
 
     def progress(number: int, script: Path) -> Progress | None:
-        return _Labeled(bar, f"{number}/{len(scripts)}") if bar else None
+        return _Labeled(bar, f"{number}/{len(scripts)}") if bar and not side_by_side else None
+
+    def finished(outcome: Outcome) -> None:
+        if bar and side_by_side:
+            bar.advance()
 
     try:
-        outcomes = _run(lambda: batch.build_all(scripts, options, progress))
+        outcomes = _run(lambda: batch.build_all(scripts, options, progress, finished))
     finally:
         if bar:
             bar.close()

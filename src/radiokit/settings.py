@@ -20,7 +20,7 @@ class BuildOptions:
     allow_outside: tuple[Path, ...] = ()  # folders outside the script's own that it may take files from
     offline: bool = False  # speak online (gtts) voices with espeak-ng instead
     force: bool = False  # deliver even when a version misses its slot
-    jobs: int = os.cpu_count() or 1  # processes that render segments, and languages mastered at once
+    jobs: int = os.cpu_count() or 1  # processes that render segments, languages mastered; a cluster's episodes
     cache: Path | None = field(default_factory=default_folder)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     stations: tuple[str, ...] = ()  # station profiles of the script to deliver too ("all": every one)

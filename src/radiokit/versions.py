@@ -138,6 +138,7 @@ def master_attempt(script: Script, folder: Path, store: Cache | None,
                    version: Version) -> tuple[LanguageEntry, list[str], Path]:
     """One version mastered as a cluster task, under a folder of this attempt's own beside `folder`."""
     attempt = folder.with_name(f".{uuid.uuid4().hex}-{version.language}")
+    attempt.mkdir()  # not its parents: a build that has ended and removed its staging folder gets no new one
     entry, notes = _master_version(script, version, attempt, store, None, Silent())
     return entry, notes, attempt
 
@@ -146,7 +147,7 @@ def _master_version(script: Script, version: Version, folder: Path, store: Cache
                     measuring: Executor | None, progress: Progress) -> tuple[LanguageEntry, list[str]]:
     language, rate = version.language, script.delivery.sample_rate
     stem = f"{script.programme.slug}-{language}"
-    (folder / "segments" / language).mkdir(parents=True)
+    (folder / "segments" / language).mkdir(parents=True, exist_ok=True)
     kept = reuse.restore_version(store, version.key, folder) if store and version.key else None
     if kept:
         measured, gain_db, notes = kept
