@@ -138,6 +138,16 @@ def test_without_a_scheduler_dask_is_never_imported(day: Path, tmp_path: Path) -
     assert len(list(tmp_path.glob("*.zip"))) == 1
 
 
+def test_a_scheduler_without_dask_installed_says_what_to_install(day: Path, tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['distributed'] = None; sys.argv = ['radiokit', 'build', "
+            f"{str(day / 'episode-7' / 'episode.yaml')!r}, '--out', 'out', '--scheduler', 'tcp://127.0.0.1:8786']; "
+            "from radiokit.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "error: --scheduler needs Dask: pip install 'radiokit[cluster]' "
+                                                 "(on the workers too)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_unreachable_scheduler_is_one_line_and_leaves_the_previous_package(day: Path, tmp_path: Path) -> None:
     script = day / "episode-9" / "episode.yaml"
     first = build(script, BuildOptions(out=tmp_path / "out", cache=None))
