@@ -217,9 +217,9 @@ def test_z_a_worker_killed_mid_task_is_survived(cluster: tuple[Any, Any], tmp_pa
     assert abs(field.duration_s - 180) < 0.01
 
 
-def test_a_scheduler_lost_mid_build_is_one_line_and_leaves_the_previous_package(tmp_path: Path) -> None:
+def test_a_scheduler_lost_mid_batch_is_one_line_and_leaves_the_previous_package(day: Path, tmp_path: Path) -> None:
     """A cluster started as docs/cluster.md says (`dask scheduler`, `dask worker ADDRESS`), its scheduler
-    killed while the build's tasks run."""
+    killed while the tasks of a batch of two episodes, built side by side, run."""
     script = long_episode(tmp_path / "episode")
     first = build(script, BuildOptions(out=tmp_path / "out", cache=None))
     before = first.zip_path.read_bytes()
@@ -233,8 +233,9 @@ def test_a_scheduler_lost_mid_build_is_one_line_and_leaves_the_previous_package(
     try:
         with distributed.Client(address, timeout=60) as client:
             client.wait_for_workers(1, timeout=120)
-            builder = subprocess.Popen([sys.executable, "-m", "radiokit", "build", str(script), "--out",
-                                        str(tmp_path / "out"), "--no-cache", "--scheduler", address],
+            builder = subprocess.Popen([sys.executable, "-m", "radiokit", "build", str(script),
+                                        str(day / "episode-7" / "episode.yaml"), "--out", str(tmp_path / "out"),
+                                        "--no-cache", "--jobs", "2", "--scheduler", address],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 120
             while not any(client.processing().values()) and time.monotonic() < deadline:
@@ -250,7 +251,7 @@ def test_a_scheduler_lost_mid_build_is_one_line_and_leaves_the_previous_package(
             process.wait()
     assert builder.returncode == 2, err
     assert err.splitlines() == [err.strip()] and "Traceback" not in err
-    assert err.startswith(f"error: the build's tasks on the Dask cluster at {address} failed")
+    assert err.startswith("error: ") and f"the build's tasks on the Dask cluster at {address} failed" in err
     assert waited < 60
     assert first.zip_path.read_bytes() == before
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [first.folder.name, first.zip_path.name]

@@ -95,7 +95,7 @@ def build_all(scripts: Sequence[Path], options: BuildOptions,
                     for future in as_completed(running):
                         outcomes[running[future]] = future.result()
                 except BaseException:
-                    cluster.close()  # the other builds' tasks end: each unwinds and removes its staging folder
+                    cluster.stop()  # the other builds' tasks end: each unwinds and removes its staging folder
                     raise
     return [outcomes[number] for number in sorted(outcomes)]
 

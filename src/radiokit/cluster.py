@@ -15,8 +15,9 @@ import asyncio
 import concurrent.futures
 import hashlib
 import logging
+import threading
 from types import TracebackType
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from radiokit.errors import ClusterError
 
@@ -38,6 +39,9 @@ class Cluster:
             raise ClusterError("--scheduler needs Dask: pip install 'radiokit[cluster]' (on the workers too)") from None
         self.address = address
         self._distributed = distributed
+        self._lock = threading.Lock()
+        self._running: set[Any] = set()  # the futures of every run_all under way, on any thread
+        self._stopped = False
         # Dask logs a lost connection as errors with tracebacks; the build says it in one line instead,
         # and shows Dask's own warnings with --verbose.
         verbose = logging.getLogger("radiokit").isEnabledFor(logging.DEBUG)
@@ -56,6 +60,16 @@ class Cluster:
                  trace: TracebackType | None) -> None:
         self.close()
 
+    def stop(self) -> None:
+        """Cancel every task under way and refuse new ones: each run_all waiting, on any thread, ends in a
+        ClusterError. (Closing the connection instead would leave them waiting for ever: a Dask future
+        waits on its client's event loop, which closing stops.)"""
+        with self._lock:
+            self._stopped = True
+            running = list(self._running)
+        if running and self._client.status == "running":  # a client that lost its scheduler cancelled them already
+            self._client.cancel(running, force=True)
+
     def close(self) -> None:
         try:
             self._client.close(timeout=CONNECT_TIMEOUT_S)
@@ -70,8 +84,12 @@ class Cluster:
         if not items:
             return
         distributed = self._distributed
-        futures = {self._client.submit(work, item, key=task_key(name(item)), retries=TASK_RETRIES): item
-                   for item in items}
+        with self._lock:
+            if self._stopped:
+                raise ClusterError("the build was stopped before its tasks were sent to the cluster")
+            futures = {self._client.submit(work, item, key=task_key(name(item)), retries=TASK_RETRIES): item
+                       for item in items}
+            self._running.update(futures)
         try:
             for future in distributed.as_completed(futures, loop=self._client.loop):
                 done(futures[future], future.result())
@@ -81,6 +99,8 @@ class Cluster:
                                "the previous package is untouched; check the scheduler and its workers, then "
                                "build again") from None
         finally:
+            with self._lock:
+                self._running.difference_update(futures)
             for future in futures:
                 future.release()
 
