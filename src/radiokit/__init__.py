@@ -25,7 +25,8 @@ __version__ = "0.1.0"
 # The names below are imported on first use, so that `import radiokit` stays quick for the command line.
 _PUBLIC = {
     "load_script": "radiokit.script", "Script": "radiokit.script",
-    "build": "radiokit.pipeline", "build_all": "radiokit.batch", "BuildOptions": "radiokit.settings", "BuildReport": "radiokit.report",
+    "build": "radiokit.pipeline", "build_all": "radiokit.batch", "BuildOptions": "radiokit.settings",
+    "BuildReport": "radiokit.report",
     "verify": "radiokit.verification", "Verdict": "radiokit.verification",
     "measure": "radiokit.loudness", "measure_file": "radiokit.loudness", "LoudnessMeter": "radiokit.loudness",
     "Loudness": "radiokit.loudness",
