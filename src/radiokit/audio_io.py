@@ -199,7 +199,8 @@ def _floats(raw: bytes, channels: int) -> np.ndarray:
 
 
 def write_wav(path: Path, segment: AudioSegment) -> None:
-    with wave.open(str(path), "wb") as wav:
+    # The file is opened first: a wave writer whose own open fails complains from its __del__ on stderr.
+    with open(path, "wb") as handle, wave.open(handle, "wb") as wav:
         wav.setnchannels(segment.channels)
         wav.setsampwidth(segment.sample_width)
         wav.setframerate(segment.frame_rate)
