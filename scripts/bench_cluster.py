@@ -51,10 +51,10 @@ def build_command(batch: Path, out: Path, *extra: str) -> list[str]:
 def start_cluster(workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    dask = [str(Path(sys.executable).with_name("dask"))]
-    scheduler = subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+    dask = str(Path(sys.executable).with_name("dask"))
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                   "--no-dashboard"], stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([*dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
+    worker = subprocess.Popen([dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
                                "--no-dashboard"], stderr=subprocess.DEVNULL)
     from distributed import Client
 

@@ -4,20 +4,15 @@ others, and the summary says which."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import radiokit
 from conftest import make_episode
 
 from radiokit.batch import scripts_in
 from radiokit.errors import InputError
 
-
-def radiokit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
 
 
 def episode(folder: Path, number: int) -> Path:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import soundfile
 
 from cleanup_signals import hum, line_level_dbfs, speech, stereo
+from commands import radiokit
 
 RATE = 44100
 
-
-def radiokit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
 
 
 def test_a_humming_file_comes_out_without_its_hum(tmp_path: Path) -> None:

@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 from mutagen.id3 import ID3
 
+from commands import radiokit
 from conftest import make_episode
 from radiokit.audio_io import ffmpeg_exe
 
-
-def radiokit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
 
 
 def test_bad_script_exits_2_with_one_line_per_problem_and_creates_nothing(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import distributed
 import numpy as np
 import pytest
+from commands import radiokit
 from conftest import make_episode
 from media import convert, decode, ebur128, ffprobe, write_wav
 from servers import free_port
@@ -25,10 +26,6 @@ from radiokit.batch import build_all
 from radiokit.pipeline import build
 from radiokit.settings import BuildOptions
 
-
-def radiokit(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from commands import radiokit
 from conftest import make_episode
 
 SLUG = "testovaya-seriya-7-2012-10-26"
 
-
-def radiokit(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "radiokit", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
 
 
 def errors(done: subprocess.CompletedProcess[str]) -> list[str]:

@@ -59,7 +59,7 @@ class TransferError(RadiokitError):
 
 
 class ClusterError(RadiokitError):
-    """The Dask scheduler named for a build cannot be reached, or was lost during it: the machines, not the
-    script. Exit 2, as for any server that cannot be reached."""
+    """A build on a Dask cluster that cannot run: Dask not installed, the scheduler not reached or lost during
+    the build. The machines, not the script: exit 2, as for any server that cannot be reached."""
 
     exit_status = 2

@@ -147,7 +147,7 @@ def _master_version(script: Script, version: Version, folder: Path, store: Cache
                     measuring: Executor | None, progress: Progress) -> tuple[LanguageEntry, list[str]]:
     language, rate = version.language, script.delivery.sample_rate
     stem = f"{script.programme.slug}-{language}"
-    (folder / "segments" / language).mkdir(parents=True, exist_ok=True)
+    (folder / "segments" / language).mkdir(parents=True)
     kept = reuse.restore_version(store, version.key, folder) if store and version.key else None
     if kept:
         measured, gain_db, notes = kept
