@@ -90,3 +90,12 @@ def test_the_api_names_are_not_shadowed_by_modules() -> None:
             importlib.import_module(module.name)
     for name in radiokit.__all__:
         assert not inspect.ismodule(getattr(radiokit, name)), name
+
+
+def test_a_script_error_pickles_whole() -> None:
+    """As it travels back from a worker process or a Dask worker: the problems, not one per character."""
+    import pickle
+
+    problems = ["episode.yaml:3: programme: missing 'title'", "episode.yaml:9: segments[1]: no text"]
+    again = pickle.loads(pickle.dumps(radiokit.ScriptError(problems)))
+    assert (again.problems, str(again), again.exit_status) == (problems, "\n".join(problems), 2)

@@ -165,3 +165,17 @@ def test_a_float_source_with_non_finite_samples_is_refused(tmp_path: Path, bad: 
         warnings.simplefilter("error")
         with pytest.raises(AudioInputError, match=r"^broken\.wav: 6 samples are not numbers \(NaN or infinity\)"):
             decode(tmp_path / "broken.wav", 44100, 2, shown="broken.wav")
+
+
+def test_a_wav_that_cannot_be_created_is_an_oserror_and_nothing_on_stderr(tmp_path: Path) -> None:
+    """What a cluster worker meets when its build has ended and removed the folder it renders into."""
+    import subprocess
+    import sys
+
+    code = ("from pathlib import Path; from radiokit import audio_io\n"
+            "try:\n"
+            f"    audio_io.write_wav(Path({str(tmp_path / 'gone' / 'x.wav')!r}), audio_io.AudioSegment.silent(10))\n"
+            "except FileNotFoundError:\n"
+            "    print('refused')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.stdout, done.stderr) == ("refused\n", "")
