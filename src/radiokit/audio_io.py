@@ -72,27 +72,25 @@ def run_ffmpeg(args: list[str], stdin: bytes | None = None) -> bytes:
 
 
 def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, end_s: float | None = None,
-           shown: str | None = None) -> AudioSegment:
-    """Decode `path` (WAV, FLAC, MP3, OGG, ...) to PCM at the delivery rate and channel count: in this
-    process where libsndfile reads it (see _read_in_process), by ffmpeg otherwise.
+           shown: str | None = None) -> np.ndarray:
+    """Decode `path` (WAV, FLAC, MP3, OGG, ...) to float32 samples (frames, channels) at the delivery rate and
+    channel count: in this process where libsndfile reads it (see _read_in_process), by ffmpeg otherwise.
 
     pydub's own `from_file` needs ffprobe for anything but WAV, which the ffmpeg wheel does not ship.
     """
     info = probe(path, shown)
     samples = _read_in_process(path, sample_rate, channels, start_s, end_s, shown or str(path))
-    if samples is not None:
-        audio = from_array(samples, sample_rate)
-    else:
-        audio = _decode_by_ffmpeg(path, info, sample_rate, channels, start_s, end_s, shown)
-    if not len(audio.raw_data):
+    if samples is None:
+        samples = _decode_by_ffmpeg(path, info, sample_rate, channels, start_s, end_s, shown)
+    if not len(samples):
         raise AudioInputError(f"{shown or path}: no audio in the file (or in the trimmed range): check the file and trim")
-    decoded_s = audio.frame_count() / sample_rate
+    decoded_s = len(samples) / sample_rate
     if info.duration_s is not None:
         expected_s = (min(end_s, info.duration_s) if end_s is not None else info.duration_s) - start_s
         if decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
             raise AudioInputError(f"{shown or path}: the file is truncated or damaged: it decodes {decoded_s:.1f} s of "
                                   f"the {info.duration_s:.1f} s its header gives; export it again")
-    return audio
+    return samples
 
 
 def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float, end_s: float | None,
@@ -136,7 +134,7 @@ def _frame_at(seconds: float, rate: int) -> int:
 
 
 def _decode_by_ffmpeg(path: Path, info: "StreamInfo", sample_rate: int, channels: int, start_s: float,
-                      end_s: float | None, shown: str | None) -> AudioSegment:
+                      end_s: float | None, shown: str | None) -> np.ndarray:
     args: list[str] = []
     if start_s > 0:
         args += ["-ss", f"{start_s:.6f}"]
@@ -151,7 +149,7 @@ def _decode_by_ffmpeg(path: Path, info: "StreamInfo", sample_rate: int, channels
     except subprocess.CalledProcessError as exc:
         reason = _first_line(exc.stderr)
         raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC") from None
-    return AudioSegment(data=raw, sample_width=SAMPLE_WIDTH, frame_rate=sample_rate, channels=channels)
+    return _floats(raw, channels)
 
 
 def from_samples(samples: np.ndarray, source_rate: int, sample_rate: int, channels: int) -> AudioSegment:

@@ -27,7 +27,7 @@ def clean_file(source: str | os.PathLike[str], out: str | os.PathLike[str], **se
     if info.channels > 2:
         raise AudioInputError(f"{source}: {info.channels} channels: radiokit cleans mono and stereo recordings; "
                               "downmix it first")
-    samples = audio_io.to_array(audio_io.decode(source, info.sample_rate, info.channels, shown=str(source)))
+    samples = audio_io.decode(source, info.sample_rate, info.channels, shown=str(source))
     cleaned = clean(samples, info.sample_rate, chosen)
     partial = out.with_name(f".{out.name}.partial")
     try:

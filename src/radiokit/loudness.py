@@ -467,14 +467,25 @@ def profile_frames(sample_rate: int) -> int:
     return sub_block_frames(sample_rate) // 10
 
 
+_PROFILE_PIECE_STEPS = 2400  # 24 s
+
+
 def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """K-weighted energy, summed over channels, of each step (see profile_frames) of a signal (n, channels),
     filtered from rest, the last step possibly short. A segment's profile, made where it is rendered,
     places it on any programme's 100 ms sub-blocks to within half a step: the programme's loudness
     without reading the programme again."""
     sos = k_weighting_sos(sample_rate)
-    energy, _ = _weighted_energy(sos, channel_rows(samples), k_filter_state(sos, np.shape(samples)[1]))
-    return np.add.reduceat(energy, np.arange(0, len(energy), profile_frames(sample_rate))) if len(energy) else energy
+    state = k_filter_state(sos, np.shape(samples)[1])
+    step = profile_frames(sample_rate)
+    steps = []
+    # A piece at a time, so that a long signal is never copied whole; each piece a whole number of steps, and
+    # an even number of frames, which keeps the guard's alternation (and so every figure) as in one piece.
+    for start in range(0, len(samples), step * _PROFILE_PIECE_STEPS):
+        energy, state = _weighted_energy(sos, channel_rows(samples[start : start + step * _PROFILE_PIECE_STEPS]),
+                                         state)
+        steps.append(np.add.reduceat(energy, np.arange(0, len(energy), step)))
+    return np.concatenate(steps) if steps else np.empty(0)
 
 
 def profile_loudness(profile: np.ndarray, frames: int, sample_rate: int) -> float | None:

@@ -102,7 +102,7 @@ class _Renderer:
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.script.folder)) if path.is_relative_to(self.script.folder) else str(path)
 
-    def decode(self, path: Path | None, start_s: float = 0.0, end_s: float | None = None) -> AudioSegment:
+    def decode(self, path: Path | None, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
         assert path is not None
         return audio_io.decode(path, self.rate, self.channels, start_s, end_s, shown=self.shown(path))
 
@@ -110,17 +110,17 @@ class _Renderer:
         silent = AudioSegment.silent(duration=duration_ms, frame_rate=self.rate)
         return silent.set_channels(self.channels).set_sample_width(audio_io.SAMPLE_WIDTH)
 
-    def level(self, audio: AudioSegment, offset_db: float = 0.0) -> Leveled:
-        """Bring `audio` to the programme's integrated loudness plus `offset_db` (BS.1770, gated), measured
-        from its energy profile, which then serves the segment too if nothing else changes it: one K-weighting
-        pass instead of two."""
-        samples = audio_io.to_array(audio)
-        profile = energy_profile(samples, self.rate)
+    def level(self, samples: np.ndarray, offset_db: float = 0.0, profile: np.ndarray | None = None) -> Leveled:
+        """Float `samples` (frames, channels) brought to the programme's integrated loudness plus `offset_db`
+        (BS.1770, gated), measured from their energy `profile` (made here if not given), which then serves
+        the segment too if nothing else changes it: one K-weighting pass instead of two."""
+        if profile is None:
+            profile = energy_profile(samples, self.rate)
         measured = profile_loudness(profile, len(samples), self.rate)
         if measured is None:
             measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
         if not math.isfinite(measured):
-            return Leveled(audio, profile)
+            return Leveled(audio_io.from_array(samples, self.rate), profile)
         gain = 10 ** ((self.target_lufs + offset_db - measured) / 20)
         return Leveled(audio_io.from_array(samples * gain, self.rate), profile * gain**2)
 
@@ -141,7 +141,7 @@ class _Renderer:
         else:
             assert segment.speaker is not None
             spoken, engine = self.voice(segment.speaker, text)
-            voice = self.level(spoken)
+            voice = self.level(audio_io.to_array(spoken))
         if segment.bed is not None:
             return Rendered(self.under_bed(voice.audio, segment.bed), text, engine=engine)
         return Rendered(voice.audio, text, profile=voice.profile, engine=engine)
@@ -184,11 +184,11 @@ class _Renderer:
         assert segment.clip is not None
         notes = self.trim_notes(segment)
         decoded = self.decode(segment.clip, segment.trim_start_s, segment.trim_end_s)
-        report = None
+        report = profile = None
         if segment.cleanup is not None:
-            cleaned = clean.clean(audio_io.to_array(decoded), self.rate, segment.cleanup)
-            decoded, report = audio_io.from_array(cleaned.samples, self.rate), cleaned.report
-        original = self.level(decoded, segment.level_db)
+            cleaned = clean.clean(decoded, self.rate, segment.cleanup)
+            decoded, report, profile = cleaned.samples, cleaned.report, cleaned.profile
+        original = self.level(decoded, segment.level_db, profile)
         words = segment.transcript.get(self.language, "")
         if segment.clip_language in (None, self.language):
             return Rendered(original.audio, words, notes, original.profile, cleanup=report)
@@ -203,7 +203,7 @@ class _Renderer:
         else:
             assert line.speaker is not None and line.text is not None
             spoken, engine = self.voice(line.speaker, line.text)
-            translation = self.level(spoken)
+            translation = self.level(audio_io.to_array(spoken))
         # The lead is a time in the clip as recorded: where pauses were shortened, it moves with the words.
         lead_s = report.output_time(vo.lead_s) if report else vo.lead_s
         return Rendered(self.voiceover(original.audio, translation.audio, vo, lead_s), line.text or words, notes,

@@ -10,17 +10,19 @@ from radiokit.clean.denoise import reduce_noise
 from radiokit.clean.highpass import filter_rumble
 from radiokit.clean.hum import remove_hum
 from radiokit.clean.leveler import level_speech
-from radiokit.clean.levels import block_loudness, noise_floor_dbfs, speech_range_lu
+from radiokit.clean.levels import noise_floor_dbfs, profile_block_loudness, speech_range_lu
 from radiokit.clean.pauses import shorten_pauses
 from radiokit.clean.report import CleanupReport, StepReport
 from radiokit.clean.settings import CleanupSettings
 from radiokit.errors import ArgumentError
+from radiokit.loudness import energy_profile
 
 
 @dataclass(frozen=True)
 class Cleaned:
     samples: np.ndarray  # float32 (frames, channels), the input's rate and channel count
     report: CleanupReport
+    profile: np.ndarray  # the samples' energy profile (loudness.energy_profile), which the chain measures anyway
 
 
 def _off(name: str) -> StepReport:
@@ -38,12 +40,14 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
     if samples.shape[1] == 2 and np.array_equal(samples[:, 0], samples[:, 1]):
         # Dual mono (one signal on both channels) is cleaned once: half the work, the same result.
         once = clean(samples[:, :1], sample_rate, settings)
-        return Cleaned(samples=np.repeat(once.samples, 2, axis=1), report=once.report)
+        return Cleaned(samples=np.repeat(once.samples, 2, axis=1), report=once.report, profile=2.0 * once.profile)
     audio = np.asarray(samples, dtype=np.float64)
     floor_before = noise_floor_dbfs(audio, sample_rate)
-    # Block loudness is the chain's costliest measurement: it is taken again only when a step changed the
-    # audio (a step that does nothing returns its input itself).
-    measured, loudness = audio, block_loudness(audio, sample_rate)
+    # Block loudness, from an energy profile, is the chain's costliest measurement: it is taken again only
+    # when a step changed the audio (a step that does nothing returns its input itself), and the last one
+    # is the cleaned clip's profile, which leveling it needs.
+    measured, profile = audio, energy_profile(audio, sample_rate)
+    loudness = profile_block_loudness(profile, len(audio), sample_rate)
     range_before = speech_range_lu(loudness)
     steps = []
     hum_hz = None
@@ -65,7 +69,8 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
     steps.append(step)
     if settings.level:
         if audio is not measured:
-            measured, loudness = audio, block_loudness(audio, sample_rate)
+            measured, profile = audio, energy_profile(audio, sample_rate)
+            loudness = profile_block_loudness(profile, len(audio), sample_rate)
         audio, step = level_speech(audio, sample_rate, loudness)
     else:
         step = _off("level")
@@ -75,8 +80,12 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
     else:
         step = _off("pauses")
     steps.append(step)
-    if audio is not measured:
-        loudness = block_loudness(audio, sample_rate)
+    cleaned = audio.astype(np.float32)
+    # Zero-phase filters can overshoot full scale by a hair where the input was clipped.
+    if audio is not measured or np.abs(cleaned).max(initial=0.0) > 1.0:
+        np.clip(cleaned, -1.0, 1.0, out=cleaned)
+        profile = energy_profile(cleaned, sample_rate)
+        loudness = profile_block_loudness(profile, len(cleaned), sample_rate)
     report = CleanupReport(
         steps=tuple(steps),
         noise_floor_before_dbfs=floor_before,
@@ -86,6 +95,4 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
         speech_range_after_lu=speech_range_lu(loudness),
         removed_spans=spans,
     )
-    cleaned = audio.astype(np.float32)
-    # Zero-phase filters can overshoot full scale by a hair where the input was clipped.
-    return Cleaned(samples=np.clip(cleaned, -1.0, 1.0, out=cleaned), report=report)
+    return Cleaned(samples=cleaned, report=report, profile=profile)

@@ -7,11 +7,10 @@ import math
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 
-from radiokit.loudness import RangeEnergies, profile_frames
+from radiokit.loudness import energy_profile, profile_frames
 
 SINE_OFFSET_DB = 10.0 * math.log10(2.0)  # AES17: a full-scale sine reads 0 dBFS
 SILENT_MEAN_SQUARE = 1e-20  # -197 dBFS: at or under this a stretch is digital silence
-_FEED_FRAMES = 2**20  # frames fed to the meter at a time
 _FLOOR_WINDOW_S = 0.05
 _FLOOR_QUANTILE = 0.1
 _ABSOLUTE_GATE_LUFS = -70.0
@@ -55,13 +54,17 @@ def block_frames(sample_rate: int) -> int:
 
 def block_loudness(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """K-weighted loudness (LUFS, channels summed) of each 100 ms block, the last possibly short; -inf for
-    digital silence. The meter is fed a piece at a time, so memory does not grow with the clip."""
-    frames = block_frames(sample_rate)
-    starts = np.arange(0, len(samples), frames)
-    meter = RangeEnergies(sample_rate, samples.shape[1], [(int(start), int(start) + frames) for start in starts])
-    for start in range(0, len(samples), _FEED_FRAMES):
-        meter.feed(samples[start : start + _FEED_FRAMES])
-    mean_squares = meter.energies / np.maximum(np.minimum(frames, len(samples) - starts), 1)
+    digital silence."""
+    return profile_block_loudness(energy_profile(samples, sample_rate), len(samples), sample_rate)
+
+
+def profile_block_loudness(profile: np.ndarray, frames: int, sample_rate: int) -> np.ndarray:
+    """block_loudness from the energy profile (loudness.energy_profile) of `frames` frames: ten of its steps
+    make a block."""
+    step, per_block = profile_frames(sample_rate), block_frames(sample_rate) // profile_frames(sample_rate)
+    energies = np.add.reduceat(profile, np.arange(0, len(profile), per_block)) if len(profile) else profile
+    starts = np.arange(len(energies)) * per_block * step
+    mean_squares = energies / np.maximum(np.minimum(per_block * step, frames - starts), 1)
     loud = mean_squares > SILENT_MEAN_SQUARE
     loudness = np.full(mean_squares.shape, -math.inf)
     loudness[loud] = -0.691 + 10.0 * np.log10(mean_squares[loud])
