@@ -290,7 +290,7 @@ def render_segments(script: Script, work: Path, store: Cache | None, jobs: int, 
         progress.advance()
 
     if on is None:
-        workers.run_all(functools.partial(render_to_file, script), pending, jobs, finished)
+        workers.run_all(render_to_file, script, pending, jobs, finished)
     else:
         on.run_all(functools.partial(render_attempt, script), pending,
                    lambda job: f"render:{job.key}:{job.wav}", finished)
