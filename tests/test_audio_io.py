@@ -178,3 +178,14 @@ def test_a_wav_that_cannot_be_created_is_an_oserror_and_nothing_on_stderr(tmp_pa
             "    print('refused')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.stdout, done.stderr) == ("refused\n", "")
+
+
+@pytest.mark.parametrize("gain", [1.0, 0.3])
+def test_long_samples_convert_a_piece_at_a_time_with_their_gain(gain: float) -> None:
+    """Over several pieces (6 s each), the conversion is the one rule applied everywhere: times the gain at
+    full scale, rounded, saturated."""
+    samples = np.random.default_rng(8).uniform(-1.5, 1.5, (3 * 2**18 + 5, 2)).astype(np.float32)
+    expected = np.clip(np.round(samples.astype(np.float64) * (2.0**31 * gain)), -2.0**31, 2.0**31 - 1).astype("<i4")
+    converted = from_array(samples, 44100, gain)
+    assert (converted.channels, converted.frame_count()) == (2, len(samples))
+    np.testing.assert_array_equal(np.frombuffer(converted.raw_data, dtype="<i4").reshape(-1, 2), expected)

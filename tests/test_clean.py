@@ -12,10 +12,12 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.signal import butter, sosfiltfilt
 
 from cleanup_signals import (SENTENCES, at_snr, hum, line_level_dbfs, pink_noise, sentence_onsets, si_sdr_db, sines,
                              speech, stereo, white_noise)
 from radiokit.clean import RANGES, CleanupSettings, clean
+from radiokit.clean.highpass import zero_phase
 from radiokit.loudness import energy_profile, profile_frames
 
 RATES_AND_CHANNELS = [(44100, 1), (44100, 2), (48000, 1), (48000, 2)]
@@ -226,3 +228,42 @@ def test_settings_are_checked_against_their_ranges() -> None:
     with pytest.raises(ValueError, match="pause_to_s"):
         CleanupSettings(pause_max_s=1.0, pause_to_s=1.0)
     assert CleanupSettings().pause_max_s is None
+
+
+@pytest.mark.parametrize("settings, acting", [({}, [True, True, True, True, False]), (ONLY, [False] * 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_profile_is_of_what_comes_out_and_the_input_is_left_alone(settings: dict, acting: list[bool],
+                                                                     dtype: type) -> None:
+    """Whichever steps act, the chain's energy profile (what levels the clip and places it in the programme)
+    is the profile of the samples it returns (measured before they are rounded to float32: to a millionth);
+    the steps that work in place (high-pass, leveler) work on the chain's own copy, never on the caller's
+    samples, float64 ones included."""
+    rate = 44100
+    first = speech(rate, SENTENCES[:2], "ru")
+    second = speech(rate, SENTENCES[1:], "ru+f3")
+    second *= 10.0 ** ((speech_loudness(first, first, rate) - 12.0 - speech_loudness(second, second, rate)) / 20.0)
+    voices = np.concatenate((first, second))
+    recording = (voices + 10.0 ** (-50.0 / 20.0) * white_noise(len(voices), 11) + hum(len(voices), rate, 50.0)
+                 + sines(len(voices), rate, {40.0: -20.0}, seed=5))
+    recording = np.stack((recording, 0.9 * recording), axis=1).astype(np.float32).astype(dtype)
+    given = recording.copy()
+
+    cleaned = clean(recording, rate, CleanupSettings(**settings))
+
+    assert [step.applied for step in cleaned.report.steps] == acting
+    assert np.array_equal(recording, given)
+    np.testing.assert_allclose(cleaned.profile, energy_profile(cleaned.samples, rate), rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_high_pass_in_place_is_scipys_zero_phase_filter(channels: int) -> None:
+    """In place (as the chain runs it, on its own copy) or not, the high-pass is sosfiltfilt's filter,
+    a piece at a time: 2.5 pieces here."""
+    sos = butter(4, 80.0, btype="highpass", fs=44100, output="sos")
+    samples = np.random.default_rng(5).standard_normal((5 * 2**19, channels))
+    expected = sosfiltfilt(sos, samples, axis=0)
+    apart = zero_phase(sos, samples)
+    in_place = samples.copy()
+    assert zero_phase(sos, in_place, out=in_place) is in_place
+    np.testing.assert_allclose(apart, expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(in_place, apart)

@@ -38,6 +38,7 @@ SAMPLE_WIDTH = 4
 _log = logging.getLogger("radiokit.ffmpeg")
 PIPE_BYTES = 1 << 20
 _FULL_SCALE = 2.0**31
+_PIECE_FRAMES = 1 << 18  # frames converted at a time (6 s at 44.1 kHz)
 
 
 @lru_cache(maxsize=1)
@@ -169,13 +170,17 @@ def to_array(segment: AudioSegment) -> np.ndarray:
     return _floats(segment.raw_data, segment.channels)
 
 
-def from_array(samples: np.ndarray, sample_rate: int) -> AudioSegment:
-    """An AudioSegment from float samples shaped (frames, channels); values beyond full scale saturate."""
-    # In float64, where 2**31 - 1 is exact: in float32 it rounds up to 2**31, which wraps to full negative.
-    scaled = np.multiply(samples, _FULL_SCALE, dtype=np.float64)
-    np.round(scaled, out=scaled)
-    np.clip(scaled, -_FULL_SCALE, _FULL_SCALE - 1, out=scaled)
-    return AudioSegment(data=scaled.astype("<i4").tobytes(), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate,
+def from_array(samples: np.ndarray, sample_rate: int, gain: float = 1.0) -> AudioSegment:
+    """An AudioSegment from float samples shaped (frames, channels) times `gain`; values beyond full scale
+    saturate. Converted a piece at a time: a long clip's float64 copy would be the largest thing in memory."""
+    integers = np.empty(samples.shape, dtype="<i4")
+    for start in range(0, len(samples), _PIECE_FRAMES):
+        # In float64, where 2**31 - 1 is exact: in float32 it rounds up to 2**31, which wraps to full negative.
+        scaled = np.multiply(samples[start : start + _PIECE_FRAMES], _FULL_SCALE * gain, dtype=np.float64)
+        np.round(scaled, out=scaled)
+        np.clip(scaled, -_FULL_SCALE, _FULL_SCALE - 1, out=scaled)
+        integers[start : start + _PIECE_FRAMES] = scaled
+    return AudioSegment(data=integers.tobytes(), sample_width=SAMPLE_WIDTH, frame_rate=sample_rate,
                         channels=samples.shape[1])
 
 

@@ -122,7 +122,7 @@ class _Renderer:
         if not math.isfinite(measured):
             return Leveled(audio_io.from_array(samples, self.rate), profile)
         gain = 10 ** ((self.target_lufs + offset_db - measured) / 20)
-        return Leveled(audio_io.from_array(samples * gain, self.rate), profile * gain**2)
+        return Leveled(audio_io.from_array(samples, self.rate, gain), profile * gain**2)
 
     def voice(self, speaker: str, text: str) -> tuple[AudioSegment, str]:
         """`text` spoken by `speaker`, and the name of the engine that spoke it."""

@@ -41,48 +41,55 @@ def clean(samples: np.ndarray, sample_rate: int, settings: CleanupSettings = Cle
         # Dual mono (one signal on both channels) is cleaned once: half the work, the same result.
         once = clean(samples[:, :1], sample_rate, settings)
         return Cleaned(samples=np.repeat(once.samples, 2, axis=1), report=once.report, profile=2.0 * once.profile)
-    audio = np.asarray(samples, dtype=np.float64)
+    audio = np.array(samples, dtype=np.float64)  # the chain's own copy, which the high-pass and leveler change in place
     floor_before = noise_floor_dbfs(audio, sample_rate)
     # Block loudness, from an energy profile, is the chain's costliest measurement: it is taken again only
-    # when a step changed the audio (a step that does nothing returns its input itself), and the last one
-    # is the cleaned clip's profile, which leveling it needs.
-    measured, profile = audio, energy_profile(audio, sample_rate)
+    # when a step changed the audio since (`stale`), and the last one is the cleaned clip's profile, which
+    # leveling it needs.
+    profile = energy_profile(audio, sample_rate)
     loudness = profile_block_loudness(profile, len(audio), sample_rate)
+    stale = False
     range_before = speech_range_lu(loudness)
     steps = []
     hum_hz = None
     spans: tuple[tuple[float, float], ...] = ()
     if settings.highpass_hz:
-        audio, step = filter_rumble(audio, sample_rate, settings.highpass_hz)
+        audio, step = filter_rumble(audio, sample_rate, settings.highpass_hz, out=audio)
     else:
         step = _off("highpass")
     steps.append(step)
+    stale |= step.applied
     if settings.hum:
         audio, step, hum_hz = remove_hum(audio, sample_rate)
     else:
         step = _off("hum")
     steps.append(step)
+    stale |= step.applied
     if settings.denoise:
         audio, step = reduce_noise(audio, sample_rate)
     else:
         step = _off("denoise")
     steps.append(step)
+    stale |= step.applied
     if settings.level:
-        if audio is not measured:
-            measured, profile = audio, energy_profile(audio, sample_rate)
+        if stale:
+            profile = energy_profile(audio, sample_rate)
             loudness = profile_block_loudness(profile, len(audio), sample_rate)
-        audio, step = level_speech(audio, sample_rate, loudness)
+            stale = False
+        audio, step = level_speech(audio, sample_rate, loudness, out=audio)
     else:
         step = _off("level")
     steps.append(step)
+    stale |= step.applied
     if settings.pause_max_s is not None:
         audio, step, spans = shorten_pauses(audio, sample_rate, settings.pause_max_s, settings.pause_to_s)
     else:
         step = _off("pauses")
     steps.append(step)
+    stale |= step.applied
     cleaned = audio.astype(np.float32)
     # Zero-phase filters can overshoot full scale by a hair where the input was clipped.
-    if audio is not measured or np.abs(cleaned).max(initial=0.0) > 1.0:
+    if stale or np.abs(cleaned).max(initial=0.0) > 1.0:
         np.clip(cleaned, -1.0, 1.0, out=cleaned)
         profile = energy_profile(cleaned, sample_rate)
         loudness = profile_block_loudness(profile, len(cleaned), sample_rate)

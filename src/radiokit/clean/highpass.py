@@ -26,15 +26,17 @@ def _edge(sos: np.ndarray) -> int:
     return 3 * (2 * len(sos) + 1)
 
 
-def zero_phase(sos: np.ndarray, samples: np.ndarray) -> np.ndarray:
+def zero_phase(sos: np.ndarray, samples: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """`samples` (n, channels, n > 3 * (2 * sections + 1)) filtered forwards and then backwards, each pass
     started in the filter's steady state on an odd extension of the edges (as scipy's sosfiltfilt), a piece
-    at a time so that memory holds one copy of the clip rather than three."""
+    at a time so that memory holds one copy of the clip rather than three; into `out` if given (which may
+    be `samples` itself: a long clip then needs no second copy at all)."""
     edge = _edge(sos)
     head = 2.0 * samples[0] - samples[edge:0:-1]
     tail = 2.0 * samples[-1] - samples[-2 : -edge - 2 : -1]
     steady = sosfilt_zi(sos)[:, :, np.newaxis]  # per unit input, (sections, 2, 1): broadcast over channels
-    out = np.empty(samples.shape)
+    if out is None:
+        out = np.empty(samples.shape)
     _, state = sosfilt(sos, head, axis=0, zi=steady * head[0])
     for start in range(0, len(samples), _CHUNK_FRAMES):
         piece = slice(start, start + _CHUNK_FRAMES)
@@ -65,9 +67,10 @@ def _band_mean_square(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -
     return total / len(samples)
 
 
-def filter_rumble(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> tuple[np.ndarray, StepReport]:
-    """Filter (n, channels) samples above `cutoff_hz` when the band below holds more than a hundredth of
-    their energy; otherwise return them as they are."""
+def filter_rumble(samples: np.ndarray, sample_rate: int, cutoff_hz: float,
+                  out: np.ndarray | None = None) -> tuple[np.ndarray, StepReport]:
+    """Filter (n, channels) samples above `cutoff_hz` (into `out`, see zero_phase) when the band below holds
+    more than a hundredth of their energy; otherwise return them as they are."""
     sos = butter(_ORDER, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
     if len(samples) <= _edge(sos):  # the edges' extension needs this much signal
         return samples, StepReport("highpass", False, "clip too short to filter")
@@ -78,5 +81,5 @@ def filter_rumble(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> tu
     if share_db < ACT_ABOVE_SHARE_DB:
         return samples, StepReport("highpass", False,
                                    f"under {cutoff_hz:.0f} Hz {share_db:.0f} dB of the clip: nothing to filter")
-    return zero_phase(sos, samples), StepReport(
+    return zero_phase(sos, samples, out), StepReport(
         "highpass", True, f"high-pass at {cutoff_hz:.0f} Hz: rumble {share_db:.0f} dB of the clip")

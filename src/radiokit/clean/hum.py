@@ -156,7 +156,11 @@ def _cancel_line(audio: np.ndarray, sample_rate: int, hz: float) -> None:
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
-    return samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1)
+    """The channels' mean, in float32: hum is looked for at _ANALYSIS_RATE in it, and a long clip's float64
+    mono would be the largest thing the step holds."""
+    if samples.shape[1] == 1:
+        return samples[:, 0].astype(np.float32)
+    return np.multiply(np.add(samples[:, 0], samples[:, 1], dtype=np.float32), np.float32(0.5))
 
 
 def remove_hum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, StepReport, float | None]:

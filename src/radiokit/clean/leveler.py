@@ -26,11 +26,11 @@ def _block_gains_db(loudness: np.ndarray, speech: np.ndarray, short_term: np.nda
     return np.convolve(np.pad(gains, _SMOOTHING_BLOCKS // 2, mode="edge"), kernel, mode="valid")
 
 
-def level_speech(samples: np.ndarray, sample_rate: int,
-                 loudness: np.ndarray | None = None) -> tuple[np.ndarray, StepReport]:
-    """Even out the short-term loudness of speech in (n, channels) samples, one gain for all channels;
-    speech already even within ACT_ABOVE_RANGE_LU comes back untouched. `loudness` is the samples'
-    block_loudness where the caller has it already."""
+def level_speech(samples: np.ndarray, sample_rate: int, loudness: np.ndarray | None = None,
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, StepReport]:
+    """Even out the short-term loudness of speech in (n, channels) samples, one gain for all channels, into
+    `out` if given (which may be `samples` itself); speech already even within ACT_ABOVE_RANGE_LU comes back
+    untouched. `loudness` is the samples' block_loudness where the caller has it already."""
     if loudness is None:
         loudness = block_loudness(samples, sample_rate)
     speech = speech_blocks(loudness)
@@ -42,12 +42,13 @@ def level_speech(samples: np.ndarray, sample_rate: int,
         return samples, StepReport("level", False, f"speech already even ({high - low:.1f} LU)")
     gains_db = _block_gains_db(loudness, speech, short_term)
     centres = (np.arange(len(gains_db)) + 0.5) * block_frames(sample_rate)
-    leveled = np.empty_like(samples)
+    leveled = np.empty_like(samples) if out is None else out
+    peak = 0.0
     for start in range(0, len(samples), _CHUNK_FRAMES):
         stop = min(start + _CHUNK_FRAMES, len(samples))
         gain = 10.0 ** (np.interp(np.arange(start, stop), centres, gains_db) / 20.0)
         np.multiply(samples[start:stop], gain[:, np.newaxis], out=leveled[start:stop])
-    peak = float(np.abs(leveled).max())
+        peak = max(peak, float(np.abs(leveled[start:stop]).max()))
     detail = f"speech range {high - low:.1f} LU, gains {gains_db.min():+.1f} to {gains_db.max():+.1f} dB"
     if peak > _PEAK_CEILING:
         leveled *= _PEAK_CEILING / peak
