@@ -17,6 +17,15 @@ import numpy as np
 from radiokit.audio_io import ffmpeg_exe
 
 
+# For a program run in its own process: its peak memory in MB. VmHWM, not getrusage's ru_maxrss, which
+# Linux carries across exec from the process that forked it (a test worker of some hundreds of MB).
+PEAK_MB = """
+def peak_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) // 1024
+"""
+
+
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     """Float samples, (n,) or (n, channels), as 16-bit WAV."""
     data = samples if samples.ndim == 2 else samples[:, None]

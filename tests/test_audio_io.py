@@ -54,7 +54,8 @@ def test_in_process_decoding_gives_ffmpegs_samples(tmp_path: Path, caplog: pytes
     ours = decode(path, 44100, 2, start_s=0.25, end_s=2.5)
     assert ffmpeg_decodes(caplog) == []
     assert abs(len(ours) - round(2.25 * 44100)) <= 2
-    whole = audio_io._decode_by_ffmpeg(path, audio_io.probe(path), 44100, 2, 0.0, None, None)
+    by_ffmpeg = audio_io._blocks_by_ffmpeg(path, audio_io.probe(path), 44100, 2, 0.0, None, "source", 1 << 20)
+    whole = np.concatenate(list(by_ffmpeg))
     start = round(math.ceil(0.25 * rate) * 44100 / rate)  # the first source frame at or after 0.25 s
     theirs = whole[start : start + len(ours)]
     inside = slice(200, -200)

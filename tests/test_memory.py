@@ -9,15 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from media import tone, write_wav
+from media import PEAK_MB, tone, write_wav
 
-PROGRAM = """
-import resource, sys
+PROGRAM = PEAK_MB + """
+import sys
 from radiokit.script import load_script
 from radiokit.render import render
 script = load_script(sys.argv[1])
 rendered = render(script, script.segments[0], "ru")
-print(len(rendered.audio) / 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(len(rendered.audio) / 1000, peak_mb())
 """
 
 

@@ -12,13 +12,14 @@ import queue
 import re
 import shlex
 import subprocess
+import tempfile
 import threading
 import warnings
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence, TypeVar
+from typing import IO, Iterator, Sequence, TypeVar
 
 import numpy as np
 import soundfile
@@ -39,6 +40,7 @@ _log = logging.getLogger("radiokit.ffmpeg")
 PIPE_BYTES = 1 << 20
 _FULL_SCALE = 2.0**31
 _PIECE_FRAMES = 1 << 18  # frames converted at a time (6 s at 44.1 kHz)
+DECODE_BLOCK_FRAMES = 1 << 20  # frames decoded at a time (some 24 s)
 
 
 @lru_cache(maxsize=1)
@@ -75,58 +77,97 @@ def run_ffmpeg(args: list[str], stdin: bytes | None = None) -> bytes:
 def decode(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, end_s: float | None = None,
            shown: str | None = None) -> np.ndarray:
     """Decode `path` (WAV, FLAC, MP3, OGG, ...) to float32 samples (frames, channels) at the delivery rate and
-    channel count: in this process where libsndfile reads it (see _read_in_process), by ffmpeg otherwise.
+    channel count, whole: decode_blocks, joined.
 
     pydub's own `from_file` needs ffprobe for anything but WAV, which the ffmpeg wheel does not ship.
     """
+    blocks = list(decode_blocks(path, sample_rate, channels, start_s, end_s, shown))
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def decode_blocks(path: Path, sample_rate: int, channels: int, start_s: float = 0.0, end_s: float | None = None,
+                  shown: str | None = None, block_frames: int | None = None) -> Iterator[np.ndarray]:
+    """The range [start_s, end_s) of `path` as float32 blocks (frames, channels) at the delivery rate and channel
+    count, so that memory holds a block however long the range: in this process where libsndfile reads it
+    (see _blocks_in_process), by ffmpeg otherwise. AudioInputError, naming the file as `shown`, where there
+    is no audio, the file decodes shorter than its header says, or a float file has samples that are not
+    numbers (which would be full-scale clicks). Blocks are of DECODE_BLOCK_FRAMES source frames unless given."""
     info = probe(path, shown)
-    samples = _read_in_process(path, sample_rate, channels, start_s, end_s, shown or str(path))
-    if samples is None:
-        samples = _decode_by_ffmpeg(path, info, sample_rate, channels, start_s, end_s, shown)
-    if not len(samples):
-        raise AudioInputError(f"{shown or path}: no audio in the file (or in the trimmed range): check the file and trim")
-    decoded_s = len(samples) / sample_rate
+    shown = shown or str(path)
+    block_frames = block_frames or DECODE_BLOCK_FRAMES
+    blocks = _blocks_in_process(path, sample_rate, channels, start_s, end_s, shown, block_frames)
+    if blocks is None:
+        blocks = _blocks_by_ffmpeg(path, info, sample_rate, channels, start_s, end_s, shown, block_frames)
+    frames = 0
+    for block in blocks:
+        frames += len(block)
+        yield block
+    decoded_s = frames / sample_rate
     if info.duration_s is not None:
         expected_s = (min(end_s, info.duration_s) if end_s is not None else info.duration_s) - start_s
         if decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
-            raise AudioInputError(f"{shown or path}: the file is truncated or damaged: it decodes {decoded_s:.1f} s of "
+            raise AudioInputError(f"{shown}: the file is truncated or damaged: it decodes {decoded_s:.1f} s of "
                                   f"the {info.duration_s:.1f} s its header gives; export it again")
-    return samples
+    if not frames:
+        raise AudioInputError(f"{shown}: no audio in the file (or in the trimmed range): check the file and trim")
 
 
-def _read_in_process(path: Path, sample_rate: int, channels: int, start_s: float, end_s: float | None,
-                     shown: str) -> np.ndarray | None:
-    """The trimmed range of a file libsndfile reads (WAV, FLAC, MP3, Ogg ...), resampled by soxr, as
-    float32 (frames, channels); None for anything else, and for a downmix, which is left to ffmpeg;
-    AudioInputError for a float file with samples that are not numbers.
+def _blocks_in_process(path: Path, sample_rate: int, channels: int, start_s: float, end_s: float | None,
+                       shown: str, block_frames: int) -> Iterator[np.ndarray] | None:
+    """The trimmed range of a file libsndfile reads (WAV, FLAC, MP3, Ogg ...), resampled by soxr (a stream,
+    the same samples as resampling the range whole); None for anything else, and for a downmix, which is
+    left to ffmpeg.
 
     Why not ffmpeg for everything: starting its large static binary and handing each frame between its
     threads costs more than the decode itself (docs/performance.md). The samples agree with ffmpeg's
     decode and resampling frame for frame (its resampler and soxr differ only near the Nyquist
     frequency; tests/test_audio_io.py); seeking is exact."""
     try:
-        with soundfile.SoundFile(os.fsencode(path)) as source:  # bytes: whatever the locale's encoding
-            if source.channels not in (1, channels):
-                return None
-            # As ffmpeg trims: from the first frame at or after start_s, up to the first at or after end_s.
-            first = _frame_at(start_s, source.samplerate)
-            last = source.frames if end_s is None else min(_frame_at(end_s, source.samplerate), source.frames)
-            samples = np.zeros((0, source.channels), dtype=np.float32)
-            if first < last:
-                source.seek(first)
-                samples = source.read(last - first, dtype="float32", always_2d=True)
-            rate = source.samplerate
+        source = soundfile.SoundFile(os.fsencode(path))  # bytes: whatever the locale's encoding
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
         return None  # ffmpeg decodes it, or says why it cannot
-    broken = np.count_nonzero(~np.isfinite(samples))  # a float file's NaN or infinity would be full-scale clicks
-    if broken:
-        raise AudioInputError(f"{shown}: {broken} samples are not numbers (NaN or infinity): the file is damaged; "
-                              "export it again")
-    if rate != sample_rate and len(samples):
-        samples = soxr.resample(samples, rate, sample_rate, quality="HQ")
-    if samples.shape[1] < channels:  # mono, centred at full level in each channel
-        samples = np.repeat(samples, channels, axis=1)
-    return samples
+    try:
+        if source.channels not in (1, channels):
+            source.close()
+            return None
+        # As ffmpeg trims: from the first frame at or after start_s, up to the first at or after end_s.
+        first = _frame_at(start_s, source.samplerate)
+        last = source.frames if end_s is None else min(_frame_at(end_s, source.samplerate), source.frames)
+        if first < last:
+            source.seek(first)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+        source.close()
+        return None
+    return _read_blocks(source, max(0, last - first), sample_rate, channels, shown, block_frames)
+
+
+def _read_blocks(source: soundfile.SoundFile, frames: int, sample_rate: int, channels: int, shown: str,
+                 block_frames: int) -> Iterator[np.ndarray]:
+    resampler = None if source.samplerate == sample_rate else \
+        soxr.ResampleStream(source.samplerate, sample_rate, source.channels, dtype="float32", quality="HQ")
+    with source:
+        left = frames
+        while left > 0:
+            try:
+                block = source.read(min(block_frames, left), dtype="float32", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError):
+                block = np.zeros((0, source.channels), dtype=np.float32)  # damaged here: decode_blocks says how far
+            left = left - len(block) if len(block) else 0
+            broken = np.count_nonzero(~np.isfinite(block))
+            if broken:
+                while left > 0 and len(more := source.read(min(block_frames, left), dtype="float32", always_2d=True)):
+                    broken, left = broken + np.count_nonzero(~np.isfinite(more)), left - len(more)
+                raise AudioInputError(f"{shown}: {broken} samples are not numbers (NaN or infinity): the file is "
+                                      "damaged; export it again")
+            if resampler is not None:
+                block = resampler.resample_chunk(block, last=left == 0)
+            if len(block):
+                yield _spread(block, channels)
+
+
+def _spread(block: np.ndarray, channels: int) -> np.ndarray:
+    """Mono, centred at full level in each channel."""
+    return np.repeat(block, channels, axis=1) if block.shape[1] < channels else block
 
 
 def _frame_at(seconds: float, rate: int) -> int:
@@ -134,8 +175,8 @@ def _frame_at(seconds: float, rate: int) -> int:
     return math.ceil(seconds * rate - 1e-6)
 
 
-def _decode_by_ffmpeg(path: Path, info: "StreamInfo", sample_rate: int, channels: int, start_s: float,
-                      end_s: float | None, shown: str | None) -> np.ndarray:
+def _blocks_by_ffmpeg(path: Path, info: StreamInfo, sample_rate: int, channels: int, start_s: float,
+                      end_s: float | None, shown: str, block_frames: int) -> Iterator[np.ndarray]:
     args: list[str] = []
     if start_s > 0:
         args += ["-ss", f"{start_s:.6f}"]
@@ -145,12 +186,28 @@ def _decode_by_ffmpeg(path: Path, info: "StreamInfo", sample_rate: int, channels
     if channels == 2 and info.channels == 1:
         # ffmpeg's own upmix puts mono 3 dB down in each channel; a mono voice belongs centred at full level.
         args += ["-af", "pan=stereo|c0=c0|c1=c0"]
-    try:
-        raw = run_ffmpeg([*args, *_pcm_output(sample_rate, channels)])
-    except subprocess.CalledProcessError as exc:
-        reason = _first_line(exc.stderr)
-        raise AudioInputError(f"{shown or path}: cannot decode the audio ({reason}): re-export it as WAV or FLAC") from None
-    return _floats(raw, channels)
+    # 32-bit integers, not float: for them ffmpeg's downmix keeps a stereo file's peaks where they were
+    # (its float downmix adds the channels at 0.707 each, 3 dB up on a centred voice).
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", *args,
+               *_pcm_output(sample_rate, channels)]
+    log_command(command)
+    with tempfile.TemporaryFile() as errors, \
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as process, children.tracked(process):
+        assert process.stdout is not None
+        for block in _pipe_blocks(process.stdout, channels, block_frames):
+            yield _floats(block, channels)
+        if process.wait() != 0:
+            errors.seek(0)
+            reason = _first_line(errors.read())
+            raise AudioInputError(f"{shown}: cannot decode the audio ({reason}): re-export it as WAV or FLAC")
+
+
+def _pipe_blocks(pipe: IO[bytes], channels: int, block_frames: int) -> Iterator[bytes]:
+    """Whole frames of 4-byte samples read from an ffmpeg's output, a block at a time."""
+    widen_pipe(pipe.fileno())
+    frame_bytes = 4 * channels
+    while block := pipe.read(block_frames * frame_bytes):
+        yield block[: len(block) - len(block) % frame_bytes]
 
 
 def from_samples(samples: np.ndarray, source_rate: int, sample_rate: int, channels: int) -> AudioSegment:
@@ -215,15 +272,12 @@ def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int 
     whole in memory; AudioInputError if ffmpeg cannot decode it to its end (a damaged or cut file)."""
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
                "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
-    frame_bytes = 4 * channels
     log_command(command)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process, \
             children.tracked(process):
         assert process.stdout is not None
-        widen_pipe(process.stdout.fileno())
-        while block := process.stdout.read(block_frames * frame_bytes):
-            usable = len(block) - len(block) % frame_bytes
-            yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, channels)
+        for block in _pipe_blocks(process.stdout, channels, block_frames):
+            yield np.frombuffer(block, dtype="<f4").reshape(-1, channels)
         if process.wait() != 0:
             raise AudioInputError(f"{path.name}: the encoded file does not decode to its end")
 

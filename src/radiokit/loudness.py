@@ -475,17 +475,44 @@ def energy_profile(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     filtered from rest, the last step possibly short. A segment's profile, made where it is rendered,
     places it on any programme's 100 ms sub-blocks to within half a step: the programme's loudness
     without reading the programme again."""
-    sos = k_weighting_sos(sample_rate)
-    state = k_filter_state(sos, np.shape(samples)[1])
-    step = profile_frames(sample_rate)
-    steps = []
-    # A piece at a time, so that a long signal is never copied whole; each piece a whole number of steps, and
-    # an even number of frames, which keeps the guard's alternation (and so every figure) as in one piece.
-    for start in range(0, len(samples), step * _PROFILE_PIECE_STEPS):
-        energy, state = _weighted_energy(sos, channel_rows(samples[start : start + step * _PROFILE_PIECE_STEPS]),
-                                         state)
-        steps.append(np.add.reduceat(energy, np.arange(0, len(energy), step)))
-    return np.concatenate(steps) if steps else np.empty(0)
+    meter = ProfileMeter(sample_rate, np.shape(samples)[1])
+    meter.feed(samples)
+    return meter.result()
+
+
+class ProfileMeter:
+    """energy_profile of a signal fed block by block (of any lengths): the same figures, to the bit."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self._sos = k_weighting_sos(sample_rate)
+        self._state = k_filter_state(self._sos, channels)
+        self._step = profile_frames(sample_rate)
+        self._held = np.zeros((0, channels), dtype=np.float32)
+        self._steps: list[np.ndarray] = []
+        self.frames = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        self.frames += len(block)
+        if len(self._held):
+            block = np.concatenate((self._held, block))
+        # Whole steps, and an even number of frames, which keeps the guard's alternation as in one piece.
+        usable = len(block) - len(block) % (2 * self._step)
+        self._measure(block[:usable])
+        self._held = np.array(block[usable:])
+
+    def result(self) -> np.ndarray:
+        """The profile of everything fed; the meter is done."""
+        self._measure(self._held)
+        self._held = self._held[:0]
+        return np.concatenate(self._steps) if self._steps else np.empty(0)
+
+    def _measure(self, frames: np.ndarray) -> None:
+        # A piece at a time, so that a long block is never copied whole.
+        piece = self._step * _PROFILE_PIECE_STEPS
+        for start in range(0, len(frames), piece):
+            energy, self._state = _weighted_energy(self._sos, channel_rows(frames[start : start + piece]),
+                                                   self._state)
+            self._steps.append(np.add.reduceat(energy, np.arange(0, len(energy), self._step)))
 
 
 def profile_loudness(profile: np.ndarray, frames: int, sample_rate: int) -> float | None:

@@ -10,9 +10,11 @@ import math
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+import wave
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from radiokit.cache import Cache
 from radiokit.clean import CleanupReport
 from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
-from radiokit.loudness import energy_profile, measure, profile_loudness
+from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, measure, profile_loudness
 from radiokit.progress import Progress
 from radiokit.script import Bed, Script, Segment, VoiceOver
 from radiokit.timeline import equal_power_fade_in
@@ -55,11 +57,17 @@ class Leveled:
 
 def render(script: Script, segment: Segment, language: str) -> Rendered:
     """The audio of `segment` in `language`, at the delivery format, leveled to HEADROOM_DB under the target."""
-    try:
+    with _named(script, segment, language):
         return _render(script, segment, language)
+
+
+@contextmanager
+def _named(script: Script, segment: Segment, language: str) -> Iterator[None]:
+    """An engine or a decoder knows its text or file, not the script: its error names the segment, so that the
+    producer knows where to act."""
+    try:
+        yield
     except EngineError as exc:
-        # An engine or a decoder knows its text or file, not the script: name the segment, so that the
-        # producer knows where to act.
         raise EngineError(f"{where_in_script(script, segment)}: {language}: {exc}") from None
     except AudioInputError as exc:
         raise AudioInputError(f"{where_in_script(script, segment)}: {exc}") from None
@@ -313,6 +321,10 @@ def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
 
 def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     """One segment to a WAV and its energy profile; runs in a worker process, so only paths and text travel back."""
+    with _named(script, job.segment, job.language):
+        source = _plain_source(script, job.segment, job.language)
+        if source is not None and source.duration_s > STREAM_ABOVE_S:
+            return _stream_to_file(script, job, source)
     rendered = render(script, job.segment, job.language)
     audio_io.write_wav(job.wav, rendered.audio)
     profile = job.wav.with_suffix(".npy")
@@ -322,6 +334,77 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
         {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
     return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes,
                        rendered.engine, cleanup)
+
+
+# A plain segment (one source, leveled, nothing mixed into it, cleaned or faded) longer than this is rendered
+# a block at a time, decoded once to measure it and once to write it, so that memory does not grow with it.
+STREAM_ABOVE_S = 600.0
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    start_s: float
+    end_s: float | None
+    duration_s: float
+    offset_db: float  # over the programme target, as `level` takes it
+    text: str
+    notes: tuple[str, ...]
+
+
+def _plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
+    """The one file a plain segment plays (see STREAM_ABOVE_S), and what it says; None for any other segment,
+    and for a file whose length its header does not give."""
+    if segment.fade_in_s or segment.fade_out_s:
+        return None
+    renderer = _Renderer(script, language)
+    notes: tuple[str, ...]
+    if segment.kind == "music":
+        path, start, end, offset, text, notes = segment.music, 0.0, None, segment.level_db, "", ()
+    elif segment.kind == "speech" and segment.bed is None and language in segment.take:
+        path, start, end, offset = segment.take[language], 0.0, None, 0.0
+        text, notes = segment.text.get(language, ""), ()
+    elif segment.kind == "clip" and segment.cleanup is None and segment.clip_language in (None, language):
+        path, start, end, offset = segment.clip, segment.trim_start_s, segment.trim_end_s, segment.level_db
+        text, notes = segment.transcript.get(language, ""), renderer.trim_notes(segment)
+    else:
+        return None
+    assert path is not None
+    length = audio_io.probe(path, renderer.shown(path)).duration_s
+    if length is None:
+        return None
+    return _Source(path, start, end, (length if end is None else min(end, length)) - start, offset, text, notes)
+
+
+def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> SegmentFile:
+    """render_to_file for a long plain segment: measured in one pass over its source and leveled into the
+    WAV in a second, a block at a time; the same frames, figures and notes as rendering it whole."""
+    rate, channels = script.delivery.sample_rate, script.delivery.channels
+    renderer = _Renderer(script, job.language)
+
+    def blocks() -> Iterator[np.ndarray]:
+        return audio_io.decode_blocks(source.path, rate, channels, source.start_s, source.end_s,
+                                      renderer.shown(source.path))
+    meter = ProfileMeter(rate, channels)
+    for block in blocks():
+        meter.feed(block)
+    frames, profile = meter.frames, meter.result()
+    measured = profile_loudness(profile, frames, rate)
+    if measured is None:
+        whole = LoudnessMeter(rate, channels, true_peak=False, maxima=False)
+        for block in blocks():
+            whole.feed(block)
+        measured = whole.result().integrated_lufs
+    gain = 10 ** ((renderer.target_lufs + source.offset_db - measured) / 20) if math.isfinite(measured) else 1.0
+    with open(job.wav, "wb") as handle, wave.open(handle, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(audio_io.SAMPLE_WIDTH)
+        wav.setframerate(rate)
+        for block in blocks():
+            wav.writeframes(audio_io.from_array(block, rate, gain).raw_data)
+    saved = job.wav.with_suffix(".npy")
+    np.save(saved, profile * gain**2)
+    return SegmentFile(job.wav, saved, frames, source.text, source.notes)
 
 
 def render_attempt(script: Script, job: SegmentJob) -> SegmentFile:
