@@ -143,6 +143,8 @@ def _blocks_in_process(path: Path, sample_rate: int, channels: int, start_s: flo
 
 def _read_blocks(source: soundfile.SoundFile, frames: int, sample_rate: int, channels: int, shown: str,
                  block_frames: int) -> Iterator[np.ndarray]:
+    """`frames` frames of an open, positioned file, resampled, spread and checked a block at a time; closed
+    when done or abandoned."""
     resampler = None if source.samplerate == sample_rate else \
         soxr.ResampleStream(source.samplerate, sample_rate, source.channels, dtype="float32", quality="HQ")
     with source:
