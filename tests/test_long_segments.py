@@ -32,6 +32,9 @@ segments:
     trim: {start: 1.5, end: 99}
     cleanup: false
     transcript: {ru: Слова.}
+  - id: aac
+    text: Запись.
+    take: {ru: take.m4a}
 """
 
 
@@ -42,6 +45,7 @@ def episode(tmp_path: Path) -> Path:
     write_wav(tmp_path / "music.wav", 0.5 * speechlike, 48000)
     convert(write_wav(tmp_path / "take.wav", tone(300.0, 7.0, 22050, -20.0), 22050), tmp_path / "take.flac")
     convert(write_wav(tmp_path / "clip.wav", speechlike, 48000), tmp_path / "clip.mp3")
+    convert(tmp_path / "clip.wav", tmp_path / "take.m4a")  # AAC: libsndfile cannot read it, ffmpeg decodes it
     (tmp_path / "episode.yaml").write_text(EPISODE, encoding="utf-8")
     return tmp_path / "episode.yaml"
 
@@ -54,13 +58,17 @@ def rendered(script_path: Path, folder: Path, number: int) -> tuple[bytes, np.nd
     return made.wav.read_bytes(), np.load(made.profile), made
 
 
-@pytest.mark.parametrize("number", [0, 1, 2])
+@pytest.mark.parametrize("number", [0, 1, 2, 3])
 def test_a_streamed_segment_is_the_segment_rendered_whole(episode: Path, monkeypatch: pytest.MonkeyPatch,
                                                           number: int) -> None:
     whole_wav, whole_profile, whole = rendered(episode, episode.parent / "whole", number)
     monkeypatch.setattr(render, "STREAM_ABOVE_S", 0.0)
     monkeypatch.setattr("radiokit.audio_io.DECODE_BLOCK_FRAMES", 10_000)  # many blocks, none a whole step
+    streams: list[str] = []
+    stream_to_file = render._stream_to_file
+    monkeypatch.setattr(render, "_stream_to_file", lambda *args: streams.append("streamed") or stream_to_file(*args))
     streamed_wav, streamed_profile, streamed = rendered(episode, episode.parent / "streamed", number)
+    assert streams == ["streamed"]
     assert streamed_wav == whole_wav
     np.testing.assert_array_equal(streamed_profile, whole_profile)
     assert (streamed.frames, streamed.text, streamed.notes) == (whole.frames, whole.text, whole.notes)
