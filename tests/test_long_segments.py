@@ -1,5 +1,5 @@
-"""A long plain segment (a take, a music file, a clip played as recorded) is rendered a block at a time: the
-same WAV, profile and notes as rendering it whole, in memory that does not grow with its length."""
+"""A long plain segment (a take, a music file, a clip played as recorded; faded or not) is rendered a block at a
+time: the same WAV, profile and notes as rendering it whole, in memory that does not grow with its length."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ segments:
   - id: aac
     text: Запись.
     take: {ru: take.m4a}
+  - id: faded
+    music: music.wav
+    fade_in: 1.5
+    fade_out: 2
 """
 
 
@@ -58,7 +62,7 @@ def rendered(script_path: Path, folder: Path, number: int) -> tuple[bytes, np.nd
     return made.wav.read_bytes(), np.load(made.profile), made
 
 
-@pytest.mark.parametrize("number", [0, 1, 2, 3])
+@pytest.mark.parametrize("number", [0, 1, 2, 3, 4])
 def test_a_streamed_segment_is_the_segment_rendered_whole(episode: Path, monkeypatch: pytest.MonkeyPatch,
                                                           number: int) -> None:
     whole_wav, whole_profile, whole = rendered(episode, episode.parent / "whole", number)
@@ -115,3 +119,16 @@ def test_a_take_of_twenty_minutes_renders_in_memory_that_does_not_follow_its_len
     with wave.open(str(tmp_path / "out.wav"), "rb") as out:
         assert out.getnframes() == round(minutes * 60 * 44100) and out.getnchannels() == 2
     assert int(peak_mb) < 350, peak_mb
+
+
+def test_fades_run_from_silence_and_to_it_the_same_in_any_blocks(episode: Path) -> None:
+    faded = load_script(episode).segments_for("ru")[4]
+    frames, rate = 10 * 44100, 44100
+    whole = render.fade_gains(faded, 0, frames, frames, rate)[:, 0]
+    pieces = np.concatenate([render.fade_gains(faded, first, min(7777, frames - first), frames, rate)[:, 0]
+                             for first in range(0, frames, 7777)])
+    np.testing.assert_array_equal(pieces, whole)
+    assert whole[0] == 0.0 and whole[-1] == 0.0
+    assert whole[round(0.75 * rate)] == pytest.approx(0.5, abs=1e-4)  # half way through the 1.5 s fade-in
+    assert np.all(whole[round(1.5 * rate) : frames - 2 * rate] == 1.0)
+    assert np.all(np.diff(whole[: round(1.5 * rate)]) > 0) and np.all(np.diff(whole[frames - 2 * rate :]) < 0)

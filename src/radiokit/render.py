@@ -90,13 +90,24 @@ def _render(script: Script, segment: Segment, language: str) -> Rendered:
         result = Rendered(renderer.silence(segment.silence_s * 1000), "")
     if not (segment.fade_in_s or segment.fade_out_s):
         return result
-    audio = result.audio
-    if segment.fade_in_s:
-        audio = audio.fade_in(int(segment.fade_in_s * 1000))
-    if segment.fade_out_s:
-        audio = audio.fade_out(int(segment.fade_out_s * 1000))
+    samples = audio_io.to_array(result.audio)
+    samples *= fade_gains(segment, 0, len(samples), len(samples), renderer.rate)
     # The fades change what its profile would be.
-    return dataclasses.replace(result, audio=audio, profile=None)
+    return dataclasses.replace(result, audio=audio_io.from_array(samples, renderer.rate), profile=None)
+
+
+def fade_gains(segment: Segment, first: int, count: int, frames: int, rate: int) -> np.ndarray:
+    """The gains of a segment's own fades (linear in amplitude, from silence and to it) for `count` of its
+    `frames` frames from `first`, as a column for (n, channels) samples: the same whether the segment is
+    faded whole or a block at a time."""
+    position = np.arange(first, first + count, dtype=np.float64)
+    gains = np.ones(count)
+    fade_in, fade_out = round(segment.fade_in_s * rate), round(segment.fade_out_s * rate)
+    if fade_in:
+        gains *= np.minimum(position / fade_in, 1.0)
+    if fade_out:
+        gains *= np.clip((frames - 1 - position) / fade_out, 0.0, 1.0)
+    return gains.astype(np.float32)[:, np.newaxis]
 
 
 class _Renderer:
@@ -336,8 +347,9 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
                        rendered.engine, cleanup)
 
 
-# A plain segment (one source, leveled, nothing mixed into it, cleaned or faded) longer than this is rendered
-# a block at a time, decoded once to measure it and once to write it, so that memory does not grow with it.
+# A plain segment (one source, leveled, perhaps faded, nothing mixed into it or cleaned) longer than this is
+# rendered a block at a time, decoded once to measure it and once to write it, so that memory does not grow
+# with it.
 STREAM_ABOVE_S = 600.0
 
 
@@ -355,8 +367,6 @@ class _Source:
 def _plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
     """The one file a plain segment plays (see STREAM_ABOVE_S), and what it says; None for any other segment,
     and for a file whose length its header does not give."""
-    if segment.fade_in_s or segment.fade_out_s:
-        return None
     renderer = _Renderer(script, language)
     notes: tuple[str, ...]
     if segment.kind == "music":
@@ -396,15 +406,33 @@ def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> Segment
             whole.feed(block)
         measured = whole.result().integrated_lufs
     gain = 10 ** ((renderer.target_lufs + source.offset_db - measured) / 20) if math.isfinite(measured) else 1.0
+    segment = job.segment
+    faded = ProfileMeter(rate, channels) if segment.fade_in_s or segment.fade_out_s else None
+    written = 0
     with open(job.wav, "wb") as handle, wave.open(handle, "wb") as wav:
         wav.setnchannels(channels)
         wav.setsampwidth(audio_io.SAMPLE_WIDTH)
         wav.setframerate(rate)
         for block in blocks():
-            wav.writeframes(audio_io.from_array(block, rate, gain).raw_data)
+            wav.writeframes(_leveled_block(block, gain, segment, written, frames, rate, faded))
+            written += len(block)
     saved = job.wav.with_suffix(".npy")
-    np.save(saved, profile * gain**2)
+    np.save(saved, profile * gain**2 if faded is None else faded.result())
     return SegmentFile(job.wav, saved, frames, source.text, source.notes)
+
+
+def _leveled_block(block: np.ndarray, gain: float, segment: Segment, first: int, frames: int, rate: int,
+                   faded: ProfileMeter | None) -> bytes:
+    """One block of a streamed segment as its WAV's frames: leveled, then faded as _render fades a whole
+    segment (its leveled audio, then its fades), the faded audio's profile fed to `faded`."""
+    leveled = audio_io.from_array(block, rate, gain)
+    if faded is None:
+        return leveled.raw_data
+    samples = audio_io.to_array(leveled)
+    samples *= fade_gains(segment, first, len(samples), frames, rate)
+    leveled = audio_io.from_array(samples, rate)
+    faded.feed(audio_io.to_array(leveled))
+    return leveled.raw_data
 
 
 def render_attempt(script: Script, job: SegmentJob) -> SegmentFile:
