@@ -37,6 +37,19 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     return path
 
 
+def write_long_tone(path: Path, minutes: int, rate: int = 8000) -> Path:
+    """A 220 Hz tone of many minutes as a 16-bit mono WAV, written a minute at a time (small on disk and in
+    memory, long once decoded at the delivery rate)."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        minute = (np.sin(2 * np.pi * 220 * np.arange(60 * rate) / rate) * 8000).astype("<i2").tobytes()
+        for _ in range(minutes):
+            wav.writeframes(minute)
+    return path
+
+
 def tone(freq_hz: float, seconds: float, rate: int, dbfs: float = -12.0, channels: int = 1) -> np.ndarray:
     t = np.arange(int(round(seconds * rate))) / rate
     mono = 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq_hz * t)

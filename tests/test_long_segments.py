@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from media import PEAK_MB, convert, tone, write_wav
+from media import PEAK_MB, convert, tone, write_long_tone, write_wav
 from radiokit import render
 from radiokit.render import SegmentJob, render_to_file
 from radiokit.script import load_script
@@ -101,14 +101,8 @@ print(made.frames / 44100, peak_mb())
 def test_a_take_of_twenty_minutes_renders_in_memory_that_does_not_follow_its_length(tmp_path: Path) -> None:
     """Rendered whole, 20 minutes at 44.1 kHz stereo are 212 MB in float32 and as much again in each copy
     (about 700 MB at the peak); a block at a time, the process stays near what its libraries take."""
-    rate, minutes = 8000, 20
-    with wave.open(str(tmp_path / "take.wav"), "wb") as take:
-        take.setnchannels(1)
-        take.setsampwidth(2)
-        take.setframerate(rate)
-        minute = (np.sin(2 * np.pi * 220 * np.arange(60 * rate) / rate) * 8000).astype("<i2").tobytes()
-        for _ in range(minutes):
-            take.writeframes(minute)
+    minutes = 20
+    write_long_tone(tmp_path / "take.wav", minutes)
     (tmp_path / "episode.yaml").write_text(
         "format: radiokit/1\nprogramme: {series: S, title: T}\nlanguages: [ru]\nsegments:\n"
         "  - id: talk\n    text: Долгий разговор.\n    take: take.wav\n", encoding="utf-8")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import wave
 from pathlib import Path
 
-import numpy as np
 
-from media import PEAK_MB, tone, write_wav
+from media import PEAK_MB, tone, write_long_tone, write_wav
 
 PROGRAM = PEAK_MB + """
 import sys
@@ -24,14 +22,7 @@ print(len(rendered.audio) / 1000, peak_mb())
 def test_a_long_bed_under_a_short_segment_is_decoded_only_as_far_as_it_is_heard(tmp_path: Path) -> None:
     """40 minutes of bed (8 kHz mono: 38 MB on disk, 850 MB once decoded at 44.1 kHz stereo, 5.8 GB of peak
     memory when it was decoded whole) under a take of 3 s: the rendering process stays far under that."""
-    rate, minutes = 8000, 40
-    with wave.open(str(tmp_path / "bed.wav"), "wb") as bed:
-        bed.setnchannels(1)
-        bed.setsampwidth(2)
-        bed.setframerate(rate)
-        minute = (np.sin(2 * np.pi * 220 * np.arange(60 * rate) / rate) * 8000).astype("<i2").tobytes()
-        for _ in range(minutes):
-            bed.writeframes(minute)
+    write_long_tone(tmp_path / "bed.wav", 40)
     write_wav(tmp_path / "take.wav", tone(440.0, 3.0, 44100, -12.0), 44100)
     (tmp_path / "episode.yaml").write_text(
         "format: radiokit/1\nprogramme: {series: S, title: T}\nlanguages: [ru]\nsegments:\n"

@@ -138,10 +138,12 @@ class _Renderer:
         measured = profile_loudness(profile, len(samples), self.rate)
         if measured is None:
             measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
-        if not math.isfinite(measured):
-            return Leveled(audio_io.from_array(samples, self.rate), profile)
-        gain = 10 ** ((self.target_lufs + offset_db - measured) / 20)
+        gain = self.gain(measured, offset_db)
         return Leveled(audio_io.from_array(samples, self.rate, gain), profile * gain**2)
+
+    def gain(self, measured_lufs: float, offset_db: float) -> float:
+        """What brings audio measured at `measured_lufs` to the target plus `offset_db`; 1 for silence."""
+        return 10 ** ((self.target_lufs + offset_db - measured_lufs) / 20) if math.isfinite(measured_lufs) else 1.0
 
     def voice(self, speaker: str, text: str) -> tuple[AudioSegment, str]:
         """`text` spoken by `speaker`, and the name of the engine that spoke it."""
@@ -333,8 +335,8 @@ def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
 def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     """One segment to a WAV and its energy profile; runs in a worker process, so only paths and text travel back."""
     with _named(script, job.segment, job.language):
-        source = _plain_source(script, job.segment, job.language)
-        if source is not None and source.duration_s > STREAM_ABOVE_S:
+        source = _long_plain_source(script, job.segment, job.language)
+        if source is not None:
             return _stream_to_file(script, job, source)
     rendered = render(script, job.segment, job.language)
     audio_io.write_wav(job.wav, rendered.audio)
@@ -358,32 +360,30 @@ class _Source:
     path: Path
     start_s: float
     end_s: float | None
-    duration_s: float
     offset_db: float  # over the programme target, as `level` takes it
     text: str
     notes: tuple[str, ...]
 
 
-def _plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
-    """The one file a plain segment plays (see STREAM_ABOVE_S), and what it says; None for any other segment,
-    and for a file whose length its header does not give."""
+def _long_plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
+    """The one file a plain segment plays, and what it says, where it plays longer than STREAM_ABOVE_S; None
+    for any other segment, and for a file whose length its header does not give."""
     renderer = _Renderer(script, language)
-    notes: tuple[str, ...]
     if segment.kind == "music":
-        path, start, end, offset, text, notes = segment.music, 0.0, None, segment.level_db, "", ()
+        path, start, end, offset = segment.music, 0.0, None, segment.level_db
     elif segment.kind == "speech" and segment.bed is None and language in segment.take:
         path, start, end, offset = segment.take[language], 0.0, None, 0.0
-        text, notes = segment.text.get(language, ""), ()
     elif segment.kind == "clip" and segment.cleanup is None and segment.clip_language in (None, language):
         path, start, end, offset = segment.clip, segment.trim_start_s, segment.trim_end_s, segment.level_db
-        text, notes = segment.transcript.get(language, ""), renderer.trim_notes(segment)
     else:
         return None
     assert path is not None
     length = audio_io.probe(path, renderer.shown(path)).duration_s
-    if length is None:
+    if length is None or (length if end is None else min(end, length)) - start <= STREAM_ABOVE_S:
         return None
-    return _Source(path, start, end, (length if end is None else min(end, length)) - start, offset, text, notes)
+    if segment.kind == "clip":
+        return _Source(path, start, end, offset, segment.transcript.get(language, ""), renderer.trim_notes(segment))
+    return _Source(path, start, end, offset, segment.text.get(language, "") if segment.kind == "speech" else "", ())
 
 
 def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> SegmentFile:
@@ -405,7 +405,7 @@ def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> Segment
         for block in blocks():
             whole.feed(block)
         measured = whole.result().integrated_lufs
-    gain = 10 ** ((renderer.target_lufs + source.offset_db - measured) / 20) if math.isfinite(measured) else 1.0
+    gain = renderer.gain(measured, source.offset_db)
     segment = job.segment
     faded = ProfileMeter(rate, channels) if segment.fade_in_s or segment.fade_out_s else None
     written = 0
