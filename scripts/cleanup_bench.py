@@ -39,6 +39,7 @@ from cleanup_signals import (SENTENCES, at_snr, hum, pink_noise, si_sdr_db, sine
 
 from radiokit.clean import clean  # noqa: E402
 from radiokit.clean.denoise import reduce_noise  # noqa: E402
+from radiokit.clean.tape import MemoryTape  # noqa: E402
 
 RATE = 48000
 Denoiser = Callable[[np.ndarray], np.ndarray]  # mono float at RATE in, the same length out
@@ -77,7 +78,9 @@ def speed(seconds: float, repeat: int) -> None:
 
 
 def radiokit_denoiser(signal: np.ndarray) -> np.ndarray:
-    return reduce_noise(signal[:, np.newaxis].astype(np.float64), RATE)[0][:, 0]
+    cleaned, _ = reduce_noise(MemoryTape(signal[:, np.newaxis].astype(np.float64)), RATE)
+    assert isinstance(cleaned, MemoryTape)
+    return cleaned.samples[:, 0]
 
 
 def _frame_by_frame(process: Callable[[np.ndarray, np.ndarray], None], signal: np.ndarray, hop: int,

@@ -50,6 +50,27 @@ def write_long_tone(path: Path, minutes: int, rate: int = 8000) -> Path:
     return path
 
 
+def write_long_field_recording(path: Path, minutes: int, rate: int = 8000) -> Path:
+    """A field recording of many minutes as a 16-bit mono WAV, written a minute at a time: 400 Hz "speech" in
+    bursts of 9 s, 3 s apart, one speaker 12 dB under the other, over white noise at -50 dBFS, 50 Hz hum and
+    its harmonics at -30 dBFS and rumble at 35 Hz: every step of the cleanup chain acts on it."""
+    t = np.arange(60 * rate) / rate
+    burst = (np.arange(60 * rate) % (12 * rate)) < 9 * rate
+    louder = (np.arange(60 * rate) // (12 * rate)) % 2 == 0
+    voice = np.where(burst, np.where(louder, 0.25, 0.0625), 0.0) * np.sin(2 * np.pi * 400 * t) \
+        * (1.0 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    noise = 10 ** (-50 / 20) * np.random.default_rng(7).standard_normal(len(t))
+    mains = sum(10 ** (-30 / 20) * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+    minute = ((voice + noise + mains + 0.12 * np.sin(2 * np.pi * 35 * t)) * 32767).astype("<i2").tobytes()
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        for _ in range(minutes):
+            wav.writeframes(minute)
+    return path
+
+
 def tone(freq_hz: float, seconds: float, rate: int, dbfs: float = -12.0, channels: int = 1) -> np.ndarray:
     t = np.arange(int(round(seconds * rate))) / rate
     mono = 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq_hz * t)

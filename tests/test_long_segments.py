@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from media import PEAK_MB, convert, tone, write_long_tone, write_wav
+from media import PEAK_MB, convert, tone, write_long_field_recording, write_long_tone, write_wav
 from radiokit import render
 from radiokit.render import SegmentJob, render_to_file
 from radiokit.script import load_script
@@ -86,6 +86,54 @@ def test_the_clips_notes_come_with_it_streamed(episode: Path, monkeypatch: pytes
     assert clip.notes and "trim.end (99 s) is past the end of clip.mp3" in clip.notes[0]
 
 
+CLEANED = """format: radiokit/1
+programme: {series: S, title: T}
+languages: [ru]
+segments:
+  - id: field
+    clip: field.wav
+    clip_language: ru
+    trim: {start: 0.5}
+    cleanup: {pause_max: 2}
+    fade_out: 1
+    transcript: {ru: Слова.}
+"""
+
+
+def test_a_cleaned_clip_streamed_is_the_clip_cleaned_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamed, a cleaned clip goes through the chain on a file on disk, a piece at a time (pieces of 0.37 s
+    here, so that hum, noise and pauses all cross them), in float32: the same frames, report and notes as
+    cleaning it whole in memory, the samples within float32's rounding; the chain's files are gone after."""
+    write_long_field_recording(tmp_path / "mono.wav", 1, rate=16000)
+    mono = load_wav(tmp_path / "mono.wav")[: 40 * 16000]
+    write_wav(tmp_path / "field.wav", np.stack((mono, 0.8 * np.roll(mono, 160)), axis=1), 16000)  # not dual mono
+    (tmp_path / "episode.yaml").write_text(CLEANED, encoding="utf-8")
+    _, whole_profile, whole = rendered(tmp_path / "episode.yaml", tmp_path / "whole", 0)
+    monkeypatch.setattr(render, "STREAM_ABOVE_S", 0.0)
+    monkeypatch.setattr("radiokit.clean.tape.PIECE_FRAMES", 2**14)
+    streams: list[str] = []
+    stream_to_file = render._stream_to_file
+    monkeypatch.setattr(render, "_stream_to_file", lambda *args: streams.append("streamed") or stream_to_file(*args))
+    _, streamed_profile, streamed = rendered(tmp_path / "episode.yaml", tmp_path / "streamed", 0)
+    assert streams == ["streamed"]
+    assert whole.cleanup is not None and [step["applied"] for step in whole.cleanup["steps"]] == [True] * 5
+    assert streamed.cleanup == whole.cleanup
+    assert (streamed.frames, streamed.text, streamed.notes) == (whole.frames, whole.text, whole.notes)
+    assert whole.frames < 39 * 44100  # pauses were cut
+    difference = np.abs(load_wav(streamed.wav) - load_wav(whole.wav)).max()
+    assert difference < 1e-5, difference  # float32's rounding is 6e-8; a misplaced piece would be far more
+    np.testing.assert_allclose(streamed_profile, whole_profile, rtol=1e-4, atol=1e-12)
+    assert sorted(path.name for path in (tmp_path / "streamed").iterdir()) == ["field.npy", "field.wav"]
+
+
+def load_wav(path: Path) -> np.ndarray:
+    """A 16- or 32-bit PCM WAV as float samples (frames, channels), or (frames,) for mono."""
+    with wave.open(str(path), "rb") as wav:
+        width, channels, raw = wav.getsampwidth(), wav.getnchannels(), wav.readframes(wav.getnframes())
+    samples = np.frombuffer(raw, dtype=f"<i{width}") / float(2 ** (8 * width - 1))
+    return samples if channels == 1 else samples.reshape(-1, channels)
+
+
 PROGRAM = PEAK_MB + """
 import sys
 from pathlib import Path
@@ -94,7 +142,7 @@ from radiokit.script import load_script
 script = load_script(sys.argv[1])
 segment = script.segments[0]
 made = render_to_file(script, SegmentJob("ru", 1, segment, None, Path(sys.argv[2])))
-print(made.frames / 44100, peak_mb())
+print(made.frames / 44100, peak_mb(), (made.cleanup or {}).get("summary"))
 """
 
 
@@ -108,11 +156,27 @@ def test_a_take_of_twenty_minutes_renders_in_memory_that_does_not_follow_its_len
         "  - id: talk\n    text: Долгий разговор.\n    take: take.wav\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", PROGRAM, str(tmp_path / "episode.yaml"), str(tmp_path / "out.wav")],
                           capture_output=True, text=True, timeout=300, check=True)
-    seconds, peak_mb = done.stdout.split()
+    seconds, peak_mb, _ = done.stdout.split(maxsplit=2)
     assert float(seconds) == pytest.approx(minutes * 60, abs=0.01)
     with wave.open(str(tmp_path / "out.wav"), "rb") as out:
         assert out.getnframes() == round(minutes * 60 * 44100) and out.getnchannels() == 2
     assert int(peak_mb) < 350, peak_mb
+
+
+
+def test_a_cleaned_clip_of_twelve_minutes_renders_in_memory_that_does_not_follow_its_length(tmp_path: Path) -> None:
+    """Cleaned whole, 12 minutes at 44.1 kHz are 254 MB in float64 per channel and copy (well over a GB
+    at the peak); on disk a piece at a time, every step acting, the process stays under 400 MB."""
+    minutes = 12
+    write_long_field_recording(tmp_path / "field.wav", minutes)
+    (tmp_path / "episode.yaml").write_text(CLEANED.replace("trim: {start: 0.5}", "trim: {start: 0}"),
+                                           encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", PROGRAM, str(tmp_path / "episode.yaml"), str(tmp_path / "out.wav")],
+                          capture_output=True, text=True, timeout=300, check=True)
+    seconds, peak_mb, summary = done.stdout.split(maxsplit=2)
+    assert "rumble filtered, hum at 50 Hz removed" in summary and "pauses shortened" in summary
+    assert float(seconds) < minutes * 60 - 60  # 3 s of every 12 are pause, cut to 2
+    assert int(peak_mb) < 400, peak_mb
 
 
 def test_fades_run_from_silence_and_to_it_the_same_in_any_blocks(episode: Path) -> None:

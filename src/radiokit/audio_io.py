@@ -91,7 +91,8 @@ def decode_blocks(path: Path, sample_rate: int, channels: int, start_s: float = 
     count, so that memory holds a block however long the range: in this process where libsndfile reads it
     (see _blocks_in_process), by ffmpeg otherwise. AudioInputError, naming the file as `shown`, where there
     is no audio, the file decodes shorter than its header says, or a float file has samples that are not
-    numbers (which would be full-scale clicks). Blocks are of DECODE_BLOCK_FRAMES source frames unless given."""
+    numbers (which would be full-scale clicks). Blocks are of about DECODE_BLOCK_FRAMES frames at the delivery
+    rate unless given."""
     info = probe(path, shown)
     shown = shown or str(path)
     block_frames = block_frames or DECODE_BLOCK_FRAMES
@@ -147,6 +148,9 @@ def _read_blocks(source: soundfile.SoundFile, frames: int, sample_rate: int, cha
     when done or abandoned."""
     resampler = None if source.samplerate == sample_rate else \
         soxr.ResampleStream(source.samplerate, sample_rate, source.channels, dtype="float32", quality="HQ")
+    # Read so that a block is about block_frames once resampled: an 8 kHz file read 2**20 frames at a time
+    # would make blocks of 46 MB at 44.1 kHz stereo.
+    block_frames = max(1, block_frames * source.samplerate // sample_rate)
     with source:
         left = frames
         while left > 0:

@@ -14,14 +14,15 @@ import wave
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from radiokit import audio_io, cache, clean, tts, workers
 from radiokit.audio_io import AudioSegment
 from radiokit.cache import Cache
-from radiokit.clean import CleanupReport
+from radiokit.clean import CleanupReport, CleanupSettings
+from radiokit.clean.tape import FileTape
 from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
 from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, measure, profile_loudness
@@ -343,15 +344,19 @@ def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     profile = job.wav.with_suffix(".npy")
     np.save(profile, rendered.profile if rendered.profile is not None
             else energy_profile(audio_io.to_array(rendered.audio), script.delivery.sample_rate))
-    cleanup = None if rendered.cleanup is None else \
-        {"summary": rendered.cleanup.summary(), **rendered.cleanup.as_json()}
+    cleanup = None if rendered.cleanup is None else _cleanup_json(rendered.cleanup)
     return SegmentFile(job.wav, profile, int(rendered.audio.frame_count()), rendered.spoken_text, rendered.notes,
                        rendered.engine, cleanup)
 
 
-# A plain segment (one source, leveled, perhaps faded, nothing mixed into it or cleaned) longer than this is
-# rendered a block at a time, decoded once to measure it and once to write it, so that memory does not grow
-# with it.
+def _cleanup_json(report: CleanupReport) -> dict[str, Any]:
+    """A clip's CleanupReport as SegmentFile carries it."""
+    return {"summary": report.summary(), **report.as_json()}
+
+
+# A plain segment (one source, leveled, perhaps cleaned, perhaps faded, nothing mixed into it) longer than this
+# is rendered a block at a time, so that memory does not grow with it: decoded once to measure it and once to
+# write it, or, when it is cleaned, decoded to a file on disk that the cleanup chain works through.
 STREAM_ABOVE_S = 600.0
 
 
@@ -363,6 +368,7 @@ class _Source:
     offset_db: float  # over the programme target, as `level` takes it
     text: str
     notes: tuple[str, ...]
+    cleanup: CleanupSettings | None = None
 
 
 def _long_plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
@@ -373,7 +379,7 @@ def _long_plain_source(script: Script, segment: Segment, language: str) -> _Sour
         path, start, end, offset = segment.music, 0.0, None, segment.level_db
     elif segment.kind == "speech" and segment.bed is None and language in segment.take:
         path, start, end, offset = segment.take[language], 0.0, None, 0.0
-    elif segment.kind == "clip" and segment.cleanup is None and segment.clip_language in (None, language):
+    elif segment.kind == "clip" and segment.clip_language in (None, language):
         path, start, end, offset = segment.clip, segment.trim_start_s, segment.trim_end_s, segment.level_db
     else:
         return None
@@ -382,30 +388,55 @@ def _long_plain_source(script: Script, segment: Segment, language: str) -> _Sour
     if length is None or (length if end is None else min(end, length)) - start <= STREAM_ABOVE_S:
         return None
     if segment.kind == "clip":
-        return _Source(path, start, end, offset, segment.transcript.get(language, ""), renderer.trim_notes(segment))
+        return _Source(path, start, end, offset, segment.transcript.get(language, ""), renderer.trim_notes(segment),
+                       segment.cleanup)
     return _Source(path, start, end, offset, segment.text.get(language, "") if segment.kind == "speech" else "", ())
 
 
 def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> SegmentFile:
-    """render_to_file for a long plain segment: measured in one pass over its source and leveled into the
-    WAV in a second, a block at a time; the same frames, figures and notes as rendering it whole."""
+    """render_to_file for a long plain segment, a block at a time: the same frames, figures and notes as
+    rendering it whole (a cleaned one: to within float32's rounding, which its chain works in on disk)."""
     rate, channels = script.delivery.sample_rate, script.delivery.channels
     renderer = _Renderer(script, job.language)
 
-    def blocks() -> Iterator[np.ndarray]:
+    def decoded() -> Iterator[np.ndarray]:
         return audio_io.decode_blocks(source.path, rate, channels, source.start_s, source.end_s,
                                       renderer.shown(source.path))
-    meter = ProfileMeter(rate, channels)
-    for block in blocks():
-        meter.feed(block)
-    frames, profile = meter.frames, meter.result()
-    measured = profile_loudness(profile, frames, rate)
+    if source.cleanup is None:
+        return _level_to_file(script, job, source, decoded, None)
+    tape = FileTape(job.wav.parent, 0, channels)
+    try:
+        for block in decoded():
+            tape.append(block)
+    except BaseException:
+        tape.close()
+        raise
+    cleaned = clean.clean_tape(tape, rate, source.cleanup)
+    try:
+        made = _level_to_file(script, job, source, cleaned.tape.blocks, (cleaned.tape.frames, cleaned.profile))
+    finally:
+        cleaned.tape.close()
+    return dataclasses.replace(made, cleanup=_cleanup_json(cleaned.report))
+
+
+def _level_to_file(script: Script, job: SegmentJob, source: _Source, blocks: Callable[[], Iterator[np.ndarray]],
+                   measured: tuple[int, np.ndarray] | None) -> SegmentFile:
+    """The audio that `blocks` gives (each time it is called), leveled into the job's WAV a block at a time;
+    measured from its frame count and energy profile, `measured`, or in a pass of its own if not given."""
+    rate, channels = script.delivery.sample_rate, script.delivery.channels
     if measured is None:
+        meter = ProfileMeter(rate, channels)
+        for block in blocks():
+            meter.feed(block)
+        measured = meter.frames, meter.result()
+    frames, profile = measured
+    loudness = profile_loudness(profile, frames, rate)
+    if loudness is None:
         whole = LoudnessMeter(rate, channels, true_peak=False, maxima=False)
         for block in blocks():
             whole.feed(block)
-        measured = whole.result().integrated_lufs
-    gain = renderer.gain(measured, source.offset_db)
+        loudness = whole.result().integrated_lufs
+    gain = _Renderer(script, job.language).gain(loudness, source.offset_db)
     segment = job.segment
     faded = ProfileMeter(rate, channels) if segment.fade_in_s or segment.fade_out_s else None
     written = 0

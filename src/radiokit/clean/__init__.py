@@ -12,13 +12,13 @@ from radiokit.clean.report import CleanupReport, StepReport
 from radiokit.clean.settings import RANGES, CleanupSettings
 
 if TYPE_CHECKING:
-    from radiokit.clean.chain import Cleaned, clean
+    from radiokit.clean.chain import Cleaned, CleanedTape, clean, clean_tape
 
-__all__ = ["RANGES", "Cleaned", "CleanupReport", "CleanupSettings", "StepReport", "clean"]
+__all__ = ["RANGES", "Cleaned", "CleanedTape", "CleanupReport", "CleanupSettings", "StepReport", "clean", "clean_tape"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("clean", "Cleaned"):
+    if name in ("clean", "Cleaned", "clean_tape", "CleanedTape"):
         from radiokit.clean import chain
 
         return getattr(chain, name)

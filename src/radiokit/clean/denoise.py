@@ -9,6 +9,7 @@ from scipy.fft import irfft, rfft
 
 from radiokit.clean.levels import SILENT_MEAN_SQUARE, dbfs
 from radiokit.clean.report import StepReport
+from radiokit.clean.tape import Tape
 
 _FRAME_S = 0.043  # analysis frame: resolves a low voice's harmonics (2048 frames at 44.1 and 48 kHz)
 _OVERLAP = 8  # frames over each sample: 87.5 % overlap (Hann in and out) follows onsets closer than 75 % does
@@ -29,24 +30,19 @@ def _frame_length(sample_rate: int) -> int:
     return 2 ** round(math.log2(_FRAME_S * sample_rate))
 
 
-def _padded(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
-    """Samples in float32 (scipy.fft is twice as fast in it as in float64) with a frame of silence before and
-    enough after for every sample to sit in _OVERLAP frames."""
-    padded = np.zeros((frame + len(samples) + frame + (-len(samples)) % hop, samples.shape[1]), dtype=np.float32)
-    padded[frame : frame + len(samples)] = samples
-    return padded
-
-
 def _prior_snr(posterior: np.ndarray) -> np.ndarray:
     """Decision-directed a-priori SNR along the first axis (frames) of the a-posteriori SNR, from silence."""
-    prior = np.empty_like(posterior)
-    measured = (1.0 - _SMOOTHING) * np.maximum(posterior - 1.0, 0.0)
+    # Each frame's measured part, (1 - smoothing) * max(posterior - 1, 0), made for all frames at once and
+    # then turned into the prior in place: a long clip's group of frames is large.
+    prior = np.subtract(posterior, 1.0)
+    np.maximum(prior, 0.0, out=prior)
+    prior *= 1.0 - _SMOOTHING
     carried = np.zeros(posterior.shape[1:], dtype=posterior.dtype)  # last frame's clean-speech power / noise
     gain = np.empty_like(carried)
     for index, gamma in enumerate(posterior):
         xi = prior[index]
-        np.multiply(carried, _SMOOTHING, out=xi)
-        xi += measured[index]
+        np.multiply(carried, _SMOOTHING, out=gain)
+        xi += gain
         np.maximum(xi, _MIN_PRIOR_SNR, out=xi)
         np.divide(xi, xi + 1.0, out=gain)
         np.multiply(gain, gain, out=carried)
@@ -55,44 +51,87 @@ def _prior_snr(posterior: np.ndarray) -> np.ndarray:
 
 
 class _Stft:
-    """Hann-windowed frames of padded (n, channels) samples, read and written a block of frames at a time."""
+    """Hann-windowed frames of a tape, with a frame of silence before it and enough after for every sample to
+    sit in _OVERLAP frames, read a block of frames at a time (in float32: scipy.fft is twice as fast in it
+    as in float64); their overlap-add written to a new tape as each stretch of it is complete."""
 
-    def __init__(self, samples: np.ndarray, sample_rate: int) -> None:
+    def __init__(self, tape: Tape, sample_rate: int) -> None:
+        self.tape = tape
         self.frame = _frame_length(sample_rate)
         self.hop = self.frame // _OVERLAP
-        self.length = len(samples)
-        self.padded = _padded(samples, self.frame, self.hop)
+        self.length = tape.frames
+        padded = self.frame + tape.frames + self.frame + (-tape.frames) % self.hop
+        self.count = (padded - self.frame) // self.hop + 1
         self.window = np.hanning(self.frame + 1)[:-1]  # periodic: overlapped squares sum to a constant
         self._window32 = self.window.astype(np.float32)
-        # (frames, channels, frame) without copying
-        self._frames = np.lib.stride_tricks.sliding_window_view(self.padded, self.frame, axis=0)[:: self.hop]
-        self.count = len(self._frames)
-        # Overlap-add target: the output as hop-long blocks, (blocks, hop, channels)
-        self._blocks = np.zeros((self.count + _OVERLAP - 1, self.hop, samples.shape[1]))
+        self._norm = np.square(self.window).sum() / self.hop
+        self._out: Tape | None = None
+        # Overlap-add target from hop-long block `_first` on: (blocks, hop, channels)
+        self._first = 0
+        self._blocks = np.zeros((_OVERLAP - 1, self.hop, tape.channels))
 
-    def spectra(self, frames: slice | np.ndarray) -> np.ndarray:
-        """Spectra (frames, bins, channels) of the frames selected by a slice or an array of indices."""
-        return rfft(self._frames[frames] * self._window32, axis=-1).transpose(0, 2, 1)
+    def _padded(self, start: int, stop: int) -> np.ndarray:
+        """Padded samples [start, stop), in float32: the tape's, with silence before and after it."""
+        block = np.zeros((stop - start, self.tape.channels), dtype=np.float32)
+        first, last = max(start, self.frame), min(stop, self.frame + self.length)
+        if first < last:
+            block[first - start : last - start] = self.tape.read(first - self.frame, last - self.frame)
+        return block
+
+    def spectra(self, first: int, stop: int, chosen: np.ndarray | None = None) -> np.ndarray:
+        """Spectra (frames, bins, channels) of frames first to stop, or of the `chosen` ones (offsets from
+        `first`) among them."""
+        padded = self._padded(first * self.hop, (stop - 1) * self.hop + self.frame)
+        frames = np.lib.stride_tricks.sliding_window_view(padded, self.frame, axis=0)[:: self.hop]
+        if chosen is not None:
+            frames = frames[chosen]
+        return rfft(frames * self._window32, axis=-1).transpose(0, 2, 1)
 
     def frame_energies(self) -> np.ndarray:
         """Energy of every frame, channels summed, each hop of it weighted by the window's mean square there;
         exactly 0.0 for digital silence (sums of squares, no differences)."""
-        used = self.padded[: (self.count + _OVERLAP - 1) * self.hop].reshape(-1, self.hop * self.padded.shape[1])
-        hops = np.einsum("hk,hk->h", used, used, dtype=np.float64)
+        hops_per_read = self.tape.piece_of(self.hop) // self.hop
+        parts = []
+        for first in range(0, self.count + _OVERLAP - 1, hops_per_read):
+            stop = min(first + hops_per_read, self.count + _OVERLAP - 1)
+            used = self._padded(first * self.hop, stop * self.hop).reshape(stop - first, -1)
+            parts.append(np.einsum("hk,hk->h", used, used, dtype=np.float64))
+        hops = np.concatenate(parts)
         weights = np.square(self.window).reshape(_OVERLAP, self.hop).mean(axis=1)
         return sum(weights[part] * hops[part : part + self.count] for part in range(_OVERLAP))
 
     def add(self, first: int, spectra: np.ndarray) -> None:
-        """Overlap-add the frames whose spectra are given, starting at frame `first`."""
+        """Overlap-add the frames whose spectra are given, starting at frame `first`, which must be the frame
+        after the last one added (frames are added in order)."""
         frames = irfft(spectra.transpose(0, 2, 1), n=self.frame, axis=-1) * self._window32
         parts = frames.reshape(len(frames), frames.shape[1], _OVERLAP, self.hop)
+        grown = np.zeros((first + len(frames) + _OVERLAP - 1 - self._first, self.hop, self.tape.channels))
+        grown[: len(self._blocks)] = self._blocks
+        self._blocks = grown
+        offset = first - self._first
         for part in range(_OVERLAP):  # part p of frame t lands on output block t + p
-            self._blocks[first + part : first + part + len(frames)] += parts[:, :, part].transpose(0, 2, 1)
+            self._blocks[offset + part : offset + part + len(frames)] += parts[:, :, part].transpose(0, 2, 1)
+        # Blocks before the next frame's first are complete: out they go.
+        self._flush(first + len(frames))
 
-    def result(self) -> np.ndarray:
-        """The output, once every frame is added (a view: no copy)."""
-        self._blocks /= np.square(self.window).sum() / self.hop
-        return self._blocks.reshape(-1, self._blocks.shape[2])[self.frame : self.frame + self.length]
+    def _flush(self, until: int) -> None:
+        done = self._blocks[: until - self._first] / self._norm
+        samples = done.reshape(-1, self.tape.channels)
+        start = self._first * self.hop - self.frame  # where the blocks start in the tape
+        head = max(0, -start)
+        stop = min(len(samples), self.length - start)
+        if self._out is None:
+            self._out = self.tape.blank(self.length, self.tape.channels)
+        if head < stop:
+            self._out.write(start + head, samples[head:stop])
+        self._blocks = self._blocks[until - self._first :]
+        self._first = until
+
+    def result(self) -> Tape:
+        """The output, once every frame is added."""
+        self._flush(self._first + len(self._blocks))
+        assert self._out is not None
+        return self._out
 
 
 def _quiet_frames(energies: np.ndarray, frame: int) -> tuple[np.ndarray, float] | None:
@@ -114,31 +153,36 @@ def _power(spectra: np.ndarray) -> np.ndarray:
 
 
 def _noise_spectrum(stft: _Stft, quiet: np.ndarray) -> np.ndarray:
-    """Mean power spectrum, channels summed, of the given frames."""
+    """Mean power spectrum, channels summed, of the given frames, read in order a block at a time."""
     total = np.zeros(stft.frame // 2 + 1)
-    for first in range(0, quiet.size, _CHUNK_FRAMES):
-        total += _power(stft.spectra(quiet[first : first + _CHUNK_FRAMES])).sum(axis=(0, 2))
+    chosen = np.sort(quiet)
+    for first in range(0, stft.count, _CHUNK_FRAMES):
+        stop = min(first + _CHUNK_FRAMES, stft.count)
+        within = chosen[np.searchsorted(chosen, first) : np.searchsorted(chosen, stop)]
+        if within.size:
+            total += _power(stft.spectra(first, stop, within - first)).sum(axis=(0, 2))
     return total / quiet.size
 
 
-def reduce_noise(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, StepReport]:
-    """Reduce steady broadband noise in (n, channels) samples by at most ATTENUATION_LIMIT_DB, the same gain
-    on every channel; samples without a steady noise floor, or with one low enough, come back untouched."""
-    stft = _Stft(samples, sample_rate)
+def reduce_noise(tape: Tape, sample_rate: int) -> tuple[Tape, StepReport]:
+    """Reduce steady broadband noise in the tape by at most ATTENUATION_LIMIT_DB, the same gain on every
+    channel, into a new tape of the same kind; a tape without a steady noise floor, or with one low enough,
+    comes back as it is."""
+    stft = _Stft(tape, sample_rate)
     energies = stft.frame_energies()
     found = _quiet_frames(energies, stft.frame)
     if found is None:
-        return samples, StepReport("denoise", False, "digital silence: no noise to measure")
+        return tape, StepReport("denoise", False, "digital silence: no noise to measure")
     quiet, spread_db = found
     if spread_db > _STEADY_FLOOR_DB:
-        return samples, StepReport("denoise", False,
-                                   f"no steady noise floor (quiet frames spread over {spread_db:.0f} dB)")
-    window_energy = float(np.square(stft.window).sum()) * samples.shape[1]
+        return tape, StepReport("denoise", False,
+                                f"no steady noise floor (quiet frames spread over {spread_db:.0f} dB)")
+    window_energy = float(np.square(stft.window).sum()) * tape.channels
     noise_dbfs = dbfs(float(energies[quiet].mean()) / window_energy)
     speech_dbfs = dbfs(float(np.percentile(energies, 95.0)) / window_energy)
     measured = f"noise floor {noise_dbfs:.0f} dBFS, {speech_dbfs - noise_dbfs:.0f} dB under speech"
     if noise_dbfs < _ACT_ABOVE_DBFS or speech_dbfs - noise_dbfs > _ACT_BELOW_SPEECH_DB:
-        return samples, StepReport("denoise", False, f"{measured}: left alone")
+        return tape, StepReport("denoise", False, f"{measured}: left alone")
     _apply_gains(stft, np.maximum(_noise_spectrum(stft, quiet), SILENT_MEAN_SQUARE))
     return stft.result(), StepReport("denoise", True, f"{measured}: reduced by up to {ATTENUATION_LIMIT_DB:.0f} dB")
 
@@ -157,7 +201,7 @@ def _apply_gains(stft: _Stft, noise: np.ndarray) -> None:
                              dtype=np.float32)
         spectra = []
         for lane, (_, _, lead, tail) in enumerate(spans):
-            spectra.append(stft.spectra(slice(lead, tail)))
+            spectra.append(stft.spectra(lead, tail))
             ratio = _power(spectra[-1]).sum(axis=-1) / noise
             posterior[: tail - lead, 0, lane] = ratio
             posterior[: tail - lead, 1, lane] = ratio[::-1]

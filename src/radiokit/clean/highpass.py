@@ -9,6 +9,7 @@ import soxr
 from scipy.signal import butter, sosfilt, sosfilt_zi, welch
 
 from radiokit.clean.report import StepReport
+from radiokit.clean.tape import Tape
 
 _ORDER = 4  # per pass; run forward and back: zero phase, 48 dB per octave, the voice's timing untouched
 # A voice puts under a hundredth of its energy below 80 Hz (a low male voice at the ends of phrases); rumble,
@@ -19,67 +20,61 @@ ACT_ABOVE_SHARE_DB = -20.0
 # full-rate signal's mean square.
 _ANALYSIS_RATE = 4000
 _ANALYSIS_SEGMENT = 1024
-_CHUNK_FRAMES = 2**20  # samples filtered at a time
 
 
 def _edge(sos: np.ndarray) -> int:
     return 3 * (2 * len(sos) + 1)
 
 
-def zero_phase(sos: np.ndarray, samples: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """`samples` (n, channels, n > 3 * (2 * sections + 1)) filtered forwards and then backwards, each pass
-    started in the filter's steady state on an odd extension of the edges (as scipy's sosfiltfilt), a piece
-    at a time so that memory holds one copy of the clip rather than three; into `out` if given (which may
-    be `samples` itself: a long clip then needs no second copy at all)."""
+def zero_phase(sos: np.ndarray, source: Tape, out: Tape) -> Tape:
+    """`source` (more than 3 * (2 * sections + 1) frames) filtered forwards and then backwards into `out`
+    (which may be `source` itself), each pass started in the filter's steady state on an odd extension of
+    the edges, as scipy's sosfiltfilt: the same figures, a piece at a time."""
     edge = _edge(sos)
-    head = 2.0 * samples[0] - samples[edge:0:-1]
-    tail = 2.0 * samples[-1] - samples[-2 : -edge - 2 : -1]
+    first = source.read(0, edge + 1)
+    head = 2.0 * first[0] - first[edge:0:-1]
+    last = source.read(source.frames - edge - 1, source.frames)
+    tail = 2.0 * last[-1] - last[-2::-1]
     steady = sosfilt_zi(sos)[:, :, np.newaxis]  # per unit input, (sections, 2, 1): broadcast over channels
-    if out is None:
-        out = np.empty(samples.shape)
     _, state = sosfilt(sos, head, axis=0, zi=steady * head[0])
-    for start in range(0, len(samples), _CHUNK_FRAMES):
-        piece = slice(start, start + _CHUNK_FRAMES)
-        out[piece], state = sosfilt(sos, samples[piece], axis=0, zi=state)
+    for start, stop in source.pieces():
+        filtered, state = sosfilt(sos, source.read(start, stop), axis=0, zi=state)
+        out.write(start, filtered)
     after, state = sosfilt(sos, tail, axis=0, zi=state)
     _, state = sosfilt(sos, after[::-1], axis=0, zi=steady * after[-1])
-    for stop in range(len(samples), 0, -_CHUNK_FRAMES):
-        start = max(0, stop - _CHUNK_FRAMES)
-        backwards, state = sosfilt(sos, out[start:stop][::-1], axis=0, zi=state)
-        out[start:stop] = backwards[::-1]
+    for start, stop in reversed(list(out.pieces())):
+        backwards, state = sosfilt(sos, out.read(start, stop)[::-1], axis=0, zi=state)
+        out.write(start, backwards[::-1])
     return out
 
 
-def _band_mean_square(samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> float:
-    """The mean square (channels summed) of what (n, channels) samples carry under `cutoff_hz`, from Welch
-    spectra of the samples resampled to _ANALYSIS_RATE, a piece of the clip at a time (bounded memory)."""
-    total = 0.0
+def _band_mean_square(tape: Tape, sample_rate: int, cutoff_hz: float) -> tuple[float, float]:
+    """The mean square (channels summed) of what the tape carries under `cutoff_hz`, from Welch spectra of
+    it resampled to _ANALYSIS_RATE a piece at a time, and its mean square in all."""
+    below = total = 0.0
     rate = min(sample_rate, _ANALYSIS_RATE)
-    piece_frames = _CHUNK_FRAMES * max(1, sample_rate // _ANALYSIS_RATE)
-    for start in range(0, len(samples), piece_frames):
-        piece = samples[start : start + piece_frames]
+    for piece in tape.blocks(tape.piece_frames * max(1, sample_rate // _ANALYSIS_RATE)):
+        total += float(np.einsum("fc,fc->", piece, piece))
         low = soxr.resample(piece, sample_rate, rate) if sample_rate > rate else piece
         segment = min(len(low), _ANALYSIS_SEGMENT)
         if segment < 2:
             continue
         hz, density = welch(low, fs=rate, nperseg=segment, detrend=False, axis=0)
-        total += float(density[hz < cutoff_hz].sum()) * (hz[1] - hz[0]) * len(piece)
-    return total / len(samples)
+        below += float(density[hz < cutoff_hz].sum()) * (hz[1] - hz[0]) * len(piece)
+    return below / tape.frames, total / tape.frames
 
 
-def filter_rumble(samples: np.ndarray, sample_rate: int, cutoff_hz: float,
-                  out: np.ndarray | None = None) -> tuple[np.ndarray, StepReport]:
-    """Filter (n, channels) samples above `cutoff_hz` (into `out`, see zero_phase) when the band below holds
-    more than a hundredth of their energy; otherwise return them as they are."""
+def filter_rumble(tape: Tape, sample_rate: int, cutoff_hz: float) -> StepReport:
+    """Filter the tape, in place, above `cutoff_hz` when the band below holds more than a hundredth of its
+    energy; otherwise leave it as it is."""
     sos = butter(_ORDER, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
-    if len(samples) <= _edge(sos):  # the edges' extension needs this much signal
-        return samples, StepReport("highpass", False, "clip too short to filter")
-    below = _band_mean_square(samples, sample_rate, cutoff_hz)
+    if tape.frames <= _edge(sos):  # the edges' extension needs this much signal
+        return StepReport("highpass", False, "clip too short to filter")
+    below, total = _band_mean_square(tape, sample_rate, cutoff_hz)
     if below <= 0.0:
-        return samples, StepReport("highpass", False, f"nothing below {cutoff_hz:.0f} Hz")
-    share_db = 10.0 * math.log10(below / (float(np.einsum("fc,fc->", samples, samples)) / len(samples)))
+        return StepReport("highpass", False, f"nothing below {cutoff_hz:.0f} Hz")
+    share_db = 10.0 * math.log10(below / total)
     if share_db < ACT_ABOVE_SHARE_DB:
-        return samples, StepReport("highpass", False,
-                                   f"under {cutoff_hz:.0f} Hz {share_db:.0f} dB of the clip: nothing to filter")
-    return zero_phase(sos, samples, out), StepReport(
-        "highpass", True, f"high-pass at {cutoff_hz:.0f} Hz: rumble {share_db:.0f} dB of the clip")
+        return StepReport("highpass", False, f"under {cutoff_hz:.0f} Hz {share_db:.0f} dB of the clip: nothing to filter")
+    zero_phase(sos, tape, tape)
+    return StepReport("highpass", True, f"high-pass at {cutoff_hz:.0f} Hz: rumble {share_db:.0f} dB of the clip")

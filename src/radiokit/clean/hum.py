@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 import numpy as np
 import soxr
@@ -12,6 +13,7 @@ from scipy.signal import spectrogram
 
 from radiokit.clean.levels import SILENT_MEAN_SQUARE, SINE_OFFSET_DB, window_mean_squares
 from radiokit.clean.report import StepReport
+from radiokit.clean.tape import Tape
 
 MAINS_HZ = (50.0, 60.0)
 _HIGHEST_HZ = 1000.0  # harmonics above this sink under speech and noise
@@ -69,41 +71,77 @@ def _line(mean_power: np.ndarray, hz: float) -> HumLine:
     return HumLine(hz=peak + offset, power=float(mean_power[peak - 2 : peak + 3].sum()) / _HANN_BANDWIDTH_BINS)
 
 
-def _segment_power(mono: np.ndarray, sample_rate: int) -> np.ndarray:
+def _segment_power(monos: Iterable[np.ndarray], sample_rate: int) -> Iterator[np.ndarray]:
     """Power spectra (1 Hz bins up to just past the highest line searched x one-second segments, half
-    overlapping) of a mono signal: resampled to _ANALYSIS_RATE first (the lines sit far under its
-    Nyquist frequency), then a few minutes at a time."""
-    if sample_rate > _ANALYSIS_RATE:
-        mono = soxr.resample(mono, sample_rate, _ANALYSIS_RATE)
-        sample_rate = _ANALYSIS_RATE
-    nperseg = round(_SEGMENT_S * sample_rate)
+    overlapping) of a mono signal given in pieces: resampled to _ANALYSIS_RATE first (the lines sit far
+    under its Nyquist frequency), then _SEGMENTS_AT_ONCE segments at a time."""
+    resampler = soxr.ResampleStream(sample_rate, _ANALYSIS_RATE, 1, dtype="float32") \
+        if sample_rate > _ANALYSIS_RATE else None
+    rate = min(sample_rate, _ANALYSIS_RATE)
+    nperseg = round(_SEGMENT_S * rate)
     hop = nperseg // 2
     bins = int(_HIGHEST_HZ * 1.01 + _NEIGHBOURHOOD_HZ[1]) + 4
-    count = max(1, (len(mono) - nperseg) // hop + 1)
-    parts = []
-    for first in range(0, count, _SEGMENTS_AT_ONCE):
-        piece = mono[first * hop : (min(first + _SEGMENTS_AT_ONCE, count) - 1) * hop + nperseg]
-        _, _, power = spectrogram(piece, fs=sample_rate, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
+    group = (_SEGMENTS_AT_ONCE - 1) * hop + nperseg
+    pending = np.empty(0, dtype=np.float32)
+    emitted = False
+
+    def spectra(piece: np.ndarray) -> np.ndarray:
+        _, _, power = spectrogram(piece, fs=rate, window="hann", nperseg=nperseg, noverlap=nperseg - hop,
                                   detrend=False, scaling="spectrum", mode="psd")
-        parts.append(power[:bins].copy())  # a copy: the slice would keep every bin alive
-    return np.concatenate(parts, axis=1)
+        return power[:bins].copy()  # a copy: the slice would keep every bin alive
+
+    for mono, last in _with_last(monos):
+        low = resampler.resample_chunk(mono, last=last) if resampler else mono
+        pending = np.concatenate((pending, low))
+        while len(pending) >= group:
+            yield spectra(pending[:group])
+            emitted = True
+            pending = pending[_SEGMENTS_AT_ONCE * hop :]
+    if len(pending) >= nperseg or not emitted and len(pending):
+        count = max(1, (len(pending) - nperseg) // hop + 1)
+        yield spectra(pending[: (count - 1) * hop + nperseg])
 
 
-def find_hum(mono: np.ndarray, sample_rate: int) -> tuple[float | None, list[HumLine]]:
-    """The mains frequency (50 or 60 Hz) whose lines stand out most, and those lines; (None, []) if none do."""
-    power = _segment_power(mono, sample_rate)
-    mean_power = power.mean(axis=1)
+def _with_last(items: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each item, and whether it is the last."""
+    previous = None
+    for item in items:
+        if previous is not None:
+            yield previous, False
+        previous = item
+    if previous is not None:
+        yield previous, True
+
+
+def find_hum(spectra: Iterable[np.ndarray]) -> tuple[float | None, list[HumLine]]:
+    """The mains frequency (50 or 60 Hz) whose lines stand out most in segment spectra (_segment_power), and
+    those lines; (None, []) if none do."""
+    candidates = {mains: [harmonic * mains for harmonic in range(1, int(_HIGHEST_HZ // mains) + 1)]
+                  for mains in MAINS_HZ}
+    standing = {hz: 0 for lines in candidates.values() for hz in lines}
+    total, segments = None, 0
+    for power in spectra:
+        total = power.sum(axis=1) if total is None else total + power.sum(axis=1)
+        segments += power.shape[1]
+        for hz in standing:
+            standing[hz] += int(_prominent(power, hz).sum())
+    if total is None:
+        return None, []
+    mean_power = total / segments
     best: tuple[float, float | None, list[HumLine]] = (0.0, None, [])
-    for mains in MAINS_HZ:
-        lines = []
-        for harmonic in range(1, int(_HIGHEST_HZ // mains) + 1):
-            hz = harmonic * mains
-            if _prominent(power, hz).mean() >= _PERSISTENCE:
-                lines.append(_line(mean_power, hz))
+    for mains, harmonics in candidates.items():
+        lines = [_line(mean_power, hz) for hz in harmonics if standing[hz] / segments >= _PERSISTENCE]
         strength = sum(line.power for line in lines)
         if strength > best[0]:
             best = (strength, mains, lines)
     return best[1], best[2]
+
+
+def _mean_power(spectra: Iterable[np.ndarray]) -> np.ndarray:
+    total, segments = 0.0, 0
+    for power in spectra:
+        total, segments = total + power.sum(axis=1), segments + power.shape[1]
+    return np.asarray(total) / max(segments, 1)
 
 
 def _dbfs(power: float) -> float:
@@ -156,34 +194,57 @@ def _cancel_line(audio: np.ndarray, sample_rate: int, hz: float) -> None:
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
-    """The channels' mean, in float32: hum is looked for at _ANALYSIS_RATE in it, and a long clip's float64
-    mono would be the largest thing the step holds."""
+    """The channels' mean, in float32: hum is looked for at _ANALYSIS_RATE in it."""
     if samples.shape[1] == 1:
         return samples[:, 0].astype(np.float32)
     return np.multiply(np.add(samples[:, 0], samples[:, 1], dtype=np.float32), np.float32(0.5))
 
 
-def remove_hum(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, StepReport, float | None]:
-    """Cancel the mains lines found in (n, channels) samples; returns the samples, the step's line and the
-    mains frequency (None where there is no hum)."""
-    if len(samples) < round(_SEGMENT_S * sample_rate):
-        return samples, StepReport("hum", False, "clip too short to measure hum"), None
-    mono = _mono(samples)
-    mains, lines = find_hum(mono, sample_rate)
+def remove_hum(tape: Tape, sample_rate: int) -> tuple[Tape, StepReport, float | None]:
+    """Cancel the mains lines found in the tape, into a new tape of the same kind; returns the tape (the one
+    given where there is no hum), the step's line and the mains frequency (None where there is no hum)."""
+    if tape.frames < round(_SEGMENT_S * sample_rate):
+        return tape, StepReport("hum", False, "clip too short to measure hum"), None
+    window = round(_LOUD_WINDOW_S * sample_rate)
+    squares: list[np.ndarray] = []
+
+    def monos() -> Iterator[np.ndarray]:
+        for block in tape.blocks(tape.piece_of(window)):
+            mono = _mono(block)
+            squares.append(window_mean_squares(mono[:, np.newaxis], window))
+            yield mono
+    mains, lines = find_hum(_segment_power(monos(), sample_rate))
     if mains is None:
-        return samples, StepReport("hum", False, "no mains hum found"), None
+        return tape, StepReport("hum", False, "no mains hum found"), None
     found = _dbfs(sum(line.power for line in lines))
-    squares = window_mean_squares(mono[:, np.newaxis], round(_LOUD_WINDOW_S * sample_rate))
-    loud = _dbfs(float(np.quantile(squares, _LOUD_QUANTILE))) if squares.size else -math.inf
+    every = np.concatenate(squares)
+    loud = _dbfs(float(np.quantile(every, _LOUD_QUANTILE))) if every.size else -math.inf
     if found < loud - _INAUDIBLE_UNDER_LOUD_DB:
-        return samples, StepReport("hum", False, f"{mains:.0f} Hz lines at {found:.0f} dBFS, "
-                                                 f"{loud - found:.0f} dB under the clip: inaudible, left alone"), None
-    cleaned = samples.copy()
-    for line in lines:
-        _cancel_line(cleaned, sample_rate, line.hz)
-    left = _segment_power(_mono(cleaned), sample_rate).mean(axis=1)
+        return tape, StepReport("hum", False, f"{mains:.0f} Hz lines at {found:.0f} dBFS, "
+                                              f"{loud - found:.0f} dB under the clip: inaudible, left alone"), None
+    cleaned = _cancel_lines(tape, sample_rate, [line.hz for line in lines])
+    left = _mean_power(_segment_power((_mono(block) for block in cleaned.blocks()), sample_rate))
     before = _dbfs(sum(line.power for line in lines))
     after = _dbfs(sum(_line(left, line.hz).power for line in lines))
     listed = ", ".join(f"{line.hz:.1f}" for line in lines)
     return cleaned, StepReport("hum", True, f"{mains:.0f} Hz hum, {len(lines)} lines cancelled ({listed} Hz), "
                                             f"{before:.0f} to {after:.0f} dBFS"), mains
+
+
+def _cancel_lines(tape: Tape, sample_rate: int, lines_hz: list[float]) -> Tape:
+    """The tape with every line cancelled (_cancel_line, one after another), a new tape written a piece at a
+    time: each piece is read with a margin either side that covers the envelope's smoothing, so the piece
+    comes out as it would from the whole clip (to within what one line's cancelling changes in the next
+    one's envelope at the margin's far edge, far under the lines themselves)."""
+    block = max(1, round(_BLOCK_S * sample_rate))
+    margin = (2 * round(_TRACKING_S / _BLOCK_S / 2) + 4) * block  # the triangular window's reach, and more
+    piece = tape.piece_of(block) * 2  # pieces on the envelope's grid, twice the usual: fewer margins to read
+    cleaned = tape.blank(tape.frames, tape.channels)
+    for start in range(0, tape.frames, piece):
+        stop = min(start + piece, tape.frames)
+        lead = max(0, start - margin)
+        audio = np.array(tape.read(lead, min(tape.frames, stop + margin)), dtype=np.float64)
+        for hz in lines_hz:
+            _cancel_line(audio, sample_rate, hz)
+        cleaned.write(start, audio[start - lead : stop - lead])
+    return cleaned

@@ -7,7 +7,8 @@ import math
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 
-from radiokit.loudness import energy_profile, profile_frames
+from radiokit.clean.tape import Tape
+from radiokit.loudness import ProfileMeter, profile_frames
 
 SINE_OFFSET_DB = 10.0 * math.log10(2.0)  # AES17: a full-scale sine reads 0 dBFS
 SILENT_MEAN_SQUARE = 1e-20  # -197 dBFS: at or under this a stretch is digital silence
@@ -37,10 +38,13 @@ def window_mean_squares(samples: np.ndarray, frames: int) -> np.ndarray:
     return np.einsum("wf,wf->w", windows, windows) / (frames * samples.shape[1])
 
 
-def noise_floor_dbfs(samples: np.ndarray, sample_rate: int) -> float:
-    """The level of the quietest tenth of 50 ms windows: -inf where that is digital silence, or the clip is
-    shorter than a window."""
-    squares = window_mean_squares(samples, max(1, round(_FLOOR_WINDOW_S * sample_rate)))
+def floor_window_frames(sample_rate: int) -> int:
+    return max(1, round(_FLOOR_WINDOW_S * sample_rate))
+
+
+def noise_floor_dbfs(squares: np.ndarray) -> float:
+    """The level of the quietest tenth of a clip's window_mean_squares over floor_window_frames: -inf where
+    that is digital silence, or the clip is shorter than a window."""
     if squares.size == 0:
         return -math.inf
     quietest = np.sort(squares)[: max(1, math.ceil(_FLOOR_QUANTILE * squares.size))]
@@ -52,10 +56,18 @@ def block_frames(sample_rate: int) -> int:
     return profile_frames(sample_rate) * 10
 
 
-def block_loudness(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+def tape_profile(tape: Tape, sample_rate: int) -> np.ndarray:
+    """The tape's energy profile (loudness.energy_profile), read a piece at a time."""
+    meter = ProfileMeter(sample_rate, tape.channels)
+    for block in tape.blocks():
+        meter.feed(block)
+    return meter.result()
+
+
+def block_loudness(tape: Tape, sample_rate: int) -> np.ndarray:
     """K-weighted loudness (LUFS, channels summed) of each 100 ms block, the last possibly short; -inf for
     digital silence."""
-    return profile_block_loudness(energy_profile(samples, sample_rate), len(samples), sample_rate)
+    return profile_block_loudness(tape_profile(tape, sample_rate), tape.frames, sample_rate)
 
 
 def profile_block_loudness(profile: np.ndarray, frames: int, sample_rate: int) -> np.ndarray:
