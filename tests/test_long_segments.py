@@ -1,5 +1,6 @@
-"""A long plain segment (a take, a music file, a clip played as recorded; faded or not) is rendered a block at a
-time: the same WAV, profile and notes as rendering it whole, in memory that does not grow with its length."""
+"""A segment with one long source (a take, under a bed or not; a music file; a clip, cleaned or not, under a
+voice-over or not; silence; faded or not) is rendered a block at a time: the same WAV, profile and notes as
+rendering it whole, in memory that does not grow with its length."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from media import PEAK_MB, convert, tone, write_long_field_recording, write_long_tone, write_wav
 from radiokit import render
+from radiokit.loudness import measure
 from radiokit.render import SegmentJob, render_to_file
 from radiokit.script import load_script
 
@@ -39,6 +41,20 @@ segments:
     music: music.wav
     fade_in: 1.5
     fade_out: 2
+  - id: quiet
+    silence: 7.00001
+  - id: bedded
+    text: Под музыку.
+    take: {ru: take.flac}
+    bed: {music: music.wav, under_db: -15, preroll: 2, postroll: 1.5, fade_out: 1}
+    fade_in: 0.5
+  - id: voiced
+    clip: clip.mp3
+    clip_language: tg
+    cleanup: false
+    voiceover:
+      ru: {take: take.flac}
+      lead: 1.5
 """
 
 
@@ -62,7 +78,7 @@ def rendered(script_path: Path, folder: Path, number: int) -> tuple[bytes, np.nd
     return made.wav.read_bytes(), np.load(made.profile), made
 
 
-@pytest.mark.parametrize("number", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("number", [0, 1, 2, 3, 4, 5, 6, 7])
 def test_a_streamed_segment_is_the_segment_rendered_whole(episode: Path, monkeypatch: pytest.MonkeyPatch,
                                                           number: int) -> None:
     whole_wav, whole_profile, whole = rendered(episode, episode.parent / "whole", number)
@@ -190,3 +206,32 @@ def test_fades_run_from_silence_and_to_it_the_same_in_any_blocks(episode: Path) 
     assert whole[round(0.75 * rate)] == pytest.approx(0.5, abs=1e-4)  # half way through the 1.5 s fade-in
     assert np.all(whole[round(1.5 * rate) : frames - 2 * rate] == 1.0)
     assert np.all(np.diff(whole[: round(1.5 * rate)]) > 0) and np.all(np.diff(whole[frames - 2 * rate :]) < 0)
+
+
+def test_a_very_long_text_is_spoken_a_piece_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LONG_TEXT_CHARS, a text is spoken a piece at a time, cut between sentences, onto a file on disk and
+    leveled from there: the same words, engine and loudness as speaking it whole, about as long (the pieces'
+    joins fall in the pauses between sentences), and nothing left behind."""
+    text = " ".join(f"Предложение номер {number}, и ещё несколько слов." for number in range(1, 9))
+    (tmp_path / "episode.yaml").write_text(
+        "format: radiokit/1\nprogramme: {series: S, title: T}\nlanguages: [ru]\n"
+        "voices:\n  host: {ru: {engine: espeak, voice: ru}}\n"
+        f"segments:\n  - id: long-text\n    speaker: host\n    text: {{ru: \"{text}\"}}\n", encoding="utf-8")
+    whole_wav, _, whole = rendered(tmp_path / "episode.yaml", tmp_path / "whole", 0)
+    monkeypatch.setattr(render, "LONG_TEXT_CHARS", 100)
+    monkeypatch.setattr(render, "TEXT_PIECE_CHARS", 120)
+    spoken: list[str] = []
+    voice = render._Renderer.voice
+    monkeypatch.setattr(render._Renderer, "voice", lambda self, speaker, piece: spoken.append(piece) or
+                        voice(self, speaker, piece))
+    streamed_wav, _, streamed = rendered(tmp_path / "episode.yaml", tmp_path / "streamed", 0)
+    assert len(spoken) == 4 and " ".join(spoken) == text and all(piece.endswith(".") for piece in spoken)
+    assert (streamed.text, streamed.engine, streamed.notes) == (whole.text, whole.engine, whole.notes) == \
+        (text, "espeak", ())
+    assert streamed.frames == pytest.approx(whole.frames, rel=0.05)
+    target = -23.0 - render.HEADROOM_DB
+    for wav in (tmp_path / "whole" / "long-text.wav", tmp_path / "streamed" / "long-text.wav"):
+        samples = load_wav(wav)
+        assert measure(samples, 44100).integrated_lufs == pytest.approx(target, abs=0.1)
+    assert streamed_wav != whole_wav
+    assert sorted(path.name for path in (tmp_path / "streamed").iterdir()) == ["long-text.npy", "long-text.wav"]

@@ -14,29 +14,29 @@ import wave
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
 from radiokit import audio_io, cache, clean, tts, workers
 from radiokit.audio_io import AudioSegment
 from radiokit.cache import Cache
-from radiokit.clean import CleanupReport, CleanupSettings
+from radiokit.clean import CleanupReport
 from radiokit.clean.tape import FileTape
 from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
-from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, measure, profile_loudness
+from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, profile_loudness
+from radiokit.mixing import Blocks, Duck, in_memory, looped, mixed, scaled
 from radiokit.progress import Progress
-from radiokit.script import Bed, Script, Segment, VoiceOver
-from radiokit.timeline import equal_power_fade_in
+from radiokit.script import Bed, Script, Segment, VoiceOverLine
 
 # Segments are leveled this far under the programme target, so that mixing beds and voices in pydub's
 # integers never clips; the programme gain, in float, brings it back (and the limiter guards the peaks).
 HEADROOM_DB = 12.0
 _log = logging.getLogger("radiokit.speech")
-RAMP_MS = 500
-LOOP_CROSSFADE_S = 0.5  # a bed ducks over this long, ending as the voice starts
-VOICEOVER_RAMP_MS = 300
+RAMP_S = 0.5  # a bed ducks over this long, ending as the voice starts
+LOOP_CROSSFADE_S = 0.5  # a short bed's repeats are crossfaded over this long
+VOICEOVER_RAMP_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,12 @@ def fade_gains(segment: Segment, first: int, count: int, frames: int, rate: int)
     return gains.astype(np.float32)[:, np.newaxis]
 
 
+def silence_frames(duration_ms: float, rate: int) -> int:
+    """Frames in `duration_ms` of silence (counted as pydub's AudioSegment.silent counts them), whole or a
+    block at a time."""
+    return int(rate * (duration_ms / 1000.0))
+
+
 class _Renderer:
     def __init__(self, script: Script, language: str) -> None:
         self.script = script
@@ -127,24 +133,47 @@ class _Renderer:
         return audio_io.decode(path, self.rate, self.channels, start_s, end_s, shown=self.shown(path))
 
     def silence(self, duration_ms: float) -> AudioSegment:
-        silent = AudioSegment.silent(duration=duration_ms, frame_rate=self.rate)
-        return silent.set_channels(self.channels).set_sample_width(audio_io.SAMPLE_WIDTH)
+        return audio_io.from_array(np.zeros((silence_frames(duration_ms, self.rate), self.channels)), self.rate)
 
     def level(self, samples: np.ndarray, offset_db: float = 0.0, profile: np.ndarray | None = None) -> Leveled:
         """Float `samples` (frames, channels) brought to the programme's integrated loudness plus `offset_db`
         (BS.1770, gated), measured from their energy `profile` (made here if not given), which then serves
         the segment too if nothing else changes it: one K-weighting pass instead of two."""
-        if profile is None:
-            profile = energy_profile(samples, self.rate)
-        measured = profile_loudness(profile, len(samples), self.rate)
-        if measured is None:
-            measured = measure(samples, self.rate, true_peak=False, maxima=False).integrated_lufs
-        gain = self.gain(measured, offset_db)
+        gain, _, profile = self.leveling(in_memory(samples), offset_db, (len(samples), profile))
         return Leveled(audio_io.from_array(samples, self.rate, gain), profile * gain**2)
+
+    def leveled(self, samples: np.ndarray, offset_db: float = 0.0, profile: np.ndarray | None = None) -> np.ndarray:
+        """`level`'s audio, in float32, for mixing."""
+        return samples * np.float32(self.leveling(in_memory(samples), offset_db, (len(samples), profile))[0])
+
+    def leveling(self, blocks: Blocks, offset_db: float,
+                 measured: tuple[int, np.ndarray | None] | None = None) -> tuple[float, int, np.ndarray]:
+        """The gain that brings audio to the target plus `offset_db`, the audio's frame count and its energy
+        profile: from the count and profile where given, else measured in a pass over the blocks (and in
+        another, by the meter itself, where the profile's steps do not tile the gating blocks)."""
+        frames, profile = measured if measured is not None else (0, None)
+        if profile is None:
+            meter = ProfileMeter(self.rate, self.channels)
+            for block in blocks():
+                meter.feed(block)
+            frames, profile = meter.frames, meter.result()
+        loudness = profile_loudness(profile, frames, self.rate)
+        if loudness is None:
+            whole = LoudnessMeter(self.rate, self.channels, true_peak=False, maxima=False)
+            for block in blocks():
+                whole.feed(block)
+            loudness = whole.result().integrated_lufs
+        return self.gain(loudness, offset_db), frames, profile
 
     def gain(self, measured_lufs: float, offset_db: float) -> float:
         """What brings audio measured at `measured_lufs` to the target plus `offset_db`; 1 for silence."""
         return 10 ** ((self.target_lufs + offset_db - measured_lufs) / 20) if math.isfinite(measured_lufs) else 1.0
+
+    def blocks(self, path: Path, start_s: float, end_s: float | None) -> Blocks:
+        """A range of a file, decoded whole where it is short, else a block at a time each time it is read."""
+        if end_s is not None and end_s - start_s <= STREAM_ABOVE_S:
+            return in_memory(self.decode(path, start_s, end_s))
+        return lambda: audio_io.decode_blocks(path, self.rate, self.channels, start_s, end_s, self.shown(path))
 
     def voice(self, speaker: str, text: str) -> tuple[AudioSegment, str]:
         """`text` spoken by `speaker`, and the name of the engine that spoke it."""
@@ -159,48 +188,37 @@ class _Renderer:
         text = segment.text.get(self.language, "")
         engine = None
         if take is not None:
-            voice = self.level(self.decode(take))
+            samples = self.decode(take)
         else:
             assert segment.speaker is not None
             spoken, engine = self.voice(segment.speaker, text)
-            voice = self.level(audio_io.to_array(spoken))
+            samples = audio_io.to_array(spoken)
         if segment.bed is not None:
-            return Rendered(self.under_bed(voice.audio, segment.bed), text, engine=engine)
-        return Rendered(voice.audio, text, profile=voice.profile, engine=engine)
+            voice = self.leveled(samples)
+            _, mix = self.under_bed(in_memory(voice), len(voice), segment.bed)
+            return Rendered(_joined(mix, self.rate), text, engine=engine)
+        leveled = self.level(samples)
+        return Rendered(leveled.audio, text, profile=leveled.profile, engine=engine)
 
-    def under_bed(self, voice: AudioSegment, bed: Bed) -> AudioSegment:
-        """Music at full level for the preroll, ducked under the voice, back up for the postroll, faded out."""
-        preroll, postroll, fade = (int(x * 1000) for x in (bed.preroll_s, bed.postroll_s, bed.fade_out_s))
-        total = preroll + len(voice) + postroll + fade
+    def under_bed(self, voice: Blocks, frames: int, bed: Bed) -> tuple[int, Iterator[np.ndarray]]:
+        """Music at full level for the preroll, ducked under the voice (leveled, `frames` long), back up for the
+        postroll, faded out: its length, and its blocks."""
+        preroll, postroll, fade = (round(seconds * self.rate) for seconds in (bed.preroll_s, bed.postroll_s,
+                                                                              bed.fade_out_s))
+        total = preroll + frames + postroll + fade
         # Only what will be heard is decoded (and leveled): a bed far longer than its segment costs no more.
-        music = self.looped(self.level(self.decode(bed.music, 0.0, total / 1000)).audio, total)
-        voice_end = preroll + len(voice)
-        down_start = max(0, preroll - RAMP_MS)
-        ducked = music[:voice_end].fade(to_gain=bed.under_db, start=down_start, duration=preroll - down_start or 1)
-        raised = music[voice_end:].fade(from_gain=bed.under_db, to_gain=0, start=0, duration=min(RAMP_MS, postroll) or 1)
-        music = ducked + raised
-        if fade:
-            music = music.fade_out(fade)
-        return music.overlay(voice, position=preroll)
-
-    def looped(self, music: AudioSegment, duration_ms: int) -> AudioSegment:
-        """`music` repeated to `duration_ms`, each repeat crossfaded into the last with equal power, so a
-        loop point neither dips nor swells (pydub's `append` crossfades linearly, a 3 dB dip on music)."""
-        if len(music) >= duration_ms:
-            return music[:duration_ms]
-        samples = audio_io.to_array(music)
-        overlap = min(round(LOOP_CROSSFADE_S * self.rate), len(samples) // 4)
-        rising = equal_power_fade_in(overlap)
-        pieces, frames = [samples[:-overlap]], len(samples) - overlap
-        tail = samples[-overlap:]
-        needed = round(duration_ms * self.rate / 1000)
-        while frames < needed:
-            pieces.append(tail * rising[::-1] + samples[:overlap] * rising)
-            pieces.append(samples[overlap:-overlap])
-            tail = samples[-overlap:]
-            frames += len(samples) - overlap
-        pieces.append(tail)
-        return audio_io.from_array(np.concatenate(pieces)[:needed], self.rate)
+        music = self.blocks(bed.music, 0.0, total / self.rate)
+        gain, length, _ = self.leveling(music, 0.0)
+        under = scaled(music, gain)
+        if length < total:
+            overlap = min(round(LOOP_CROSSFADE_S * self.rate), length // 4)
+            music_blocks = looped(under, length, self.channels, overlap)
+        else:
+            music_blocks = under()
+        ramp, down = round(RAMP_S * self.rate), _decibels(bed.under_db)
+        points = [(max(0, preroll - ramp), 1.0), (preroll, down)] if preroll else [(0, down)]
+        points += [(preroll + frames, down), (preroll + frames + max(1, min(ramp, postroll)), 1.0)]
+        return total, mixed(music_blocks, voice(), Duck(total, _increasing(points), preroll, fade), self.channels)
 
     def clip(self, segment: Segment) -> Rendered:
         assert segment.clip is not None
@@ -210,26 +228,56 @@ class _Renderer:
         if segment.cleanup is not None:
             cleaned = clean.clean(decoded, self.rate, segment.cleanup)
             decoded, report, profile = cleaned.samples, cleaned.report, cleaned.profile
-        original = self.level(decoded, segment.level_db, profile)
         words = segment.transcript.get(self.language, "")
-        if segment.clip_language in (None, self.language):
-            return Rendered(original.audio, words, notes, original.profile, cleanup=report)
-        vo = segment.voiceover
-        line = vo.lines.get(self.language) if vo is not None else None
-        if vo is None or line is None:
-            note = f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})"
-            return Rendered(original.audio, words, (*notes, note), original.profile, cleanup=report)
-        engine = None
+        if not self.voiced_over(segment):
+            original = self.level(decoded, segment.level_db, profile)
+            return Rendered(original.audio, words, (*notes, *self.untranslated(segment)), original.profile,
+                            cleanup=report)
+        leveled = self.leveled(decoded, segment.level_db, profile)
+        translation, text, engine = self.translation(segment)
+        _, mix = self.voiceover(in_memory(leveled), len(leveled), translation, segment, report)
+        return Rendered(_joined(mix, self.rate), text or words, notes, engine=engine, cleanup=report)
+
+    def translation_line(self, segment: Segment) -> VoiceOverLine | None:
+        """The voice-over line of a clip in another language, for this language (None where it has none)."""
+        return segment.voiceover.lines.get(self.language) if segment.voiceover is not None else None
+
+    def voiced_over(self, segment: Segment) -> bool:
+        """Whether a clip plays under a voice-over in this language."""
+        return segment.clip_language not in (None, self.language) and self.translation_line(segment) is not None
+
+    def untranslated(self, segment: Segment) -> tuple[str, ...]:
+        """The note for a clip in another language that has no voice-over in this one."""
+        if segment.clip_language in (None, self.language) or self.voiced_over(segment):
+            return ()
+        return (f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})",)
+
+    def translation(self, segment: Segment) -> tuple[np.ndarray, str | None, str | None]:
+        """A clip's voice-over in this language, leveled (float32), its text, and the engine that spoke it."""
+        line = self.translation_line(segment)
+        assert line is not None
         if line.take is not None:
-            translation = self.level(self.decode(line.take))
-        else:
-            assert line.speaker is not None and line.text is not None
-            spoken, engine = self.voice(line.speaker, line.text)
-            translation = self.level(audio_io.to_array(spoken))
+            return self.leveled(self.decode(line.take)), line.text, None
+        assert line.speaker is not None and line.text is not None
+        spoken, engine = self.voice(line.speaker, line.text)
+        return self.leveled(audio_io.to_array(spoken)), line.text, engine
+
+    def voiceover(self, original: Blocks, frames: int, translation: np.ndarray, segment: Segment,
+                  report: CleanupReport | None) -> tuple[int, Iterator[np.ndarray]]:
+        """The original (leveled, `frames` long) at full level for the lead, ducked under the translation,
+        full again for any tail, as long as the longer of the two: its length, and its blocks."""
+        vo = segment.voiceover
+        assert vo is not None
         # The lead is a time in the clip as recorded: where pauses were shortened, it moves with the words.
-        lead_s = report.output_time(vo.lead_s) if report else vo.lead_s
-        return Rendered(self.voiceover(original.audio, translation.audio, vo, lead_s), line.text or words, notes,
-                        engine=engine, cleanup=report)
+        lead = round((report.output_time(vo.lead_s) if report else vo.lead_s) * self.rate)
+        end = lead + len(translation)
+        total = max(frames, end)
+        ramp, down = round(VOICEOVER_RAMP_S * self.rate), _decibels(vo.under_db)
+        # Full level through the whole lead; the duck starts with the translation's first word.
+        points = [(lead, 1.0), (lead + max(1, min(ramp, end - lead)), down), (end, down)]
+        if total > end:
+            points.append((end + max(1, min(ramp, total - end)), 1.0))
+        return total, mixed(original(), iter((translation,)), Duck(total, _increasing(points), lead), self.channels)
 
     def trim_notes(self, segment: Segment) -> tuple[str, ...]:
         """A trim that starts past the file's end cannot be played (AudioInputError); one that ends past it
@@ -246,19 +294,24 @@ class _Renderer:
                     f"{self.shown(segment.clip)} ({length:.1f} s): the clip plays to its end",)
         return ()
 
-    def voiceover(self, original: AudioSegment, translation: AudioSegment, vo: VoiceOver,
-                  lead_s: float) -> AudioSegment:
-        """The original at full level for the lead, ducked under the translation, full again for any tail."""
-        lead = int(lead_s * 1000)
-        end = lead + len(translation)
-        if len(original) < end:
-            original = original + self.silence(end - len(original))
-        # Full level through the whole lead; the duck starts with the translation's first word.
-        ducked = original[:end].fade(to_gain=vo.under_db, start=lead, duration=min(VOICEOVER_RAMP_MS, end - lead))
-        tail = original[end:]
-        if len(tail):
-            tail = tail.fade(from_gain=vo.under_db, to_gain=0, start=0, duration=min(VOICEOVER_RAMP_MS, len(tail)))
-        return (ducked + tail).overlay(translation, position=lead)
+
+
+def _joined(blocks: Iterator[np.ndarray], rate: int) -> AudioSegment:
+    return audio_io.from_array(np.concatenate(list(blocks)), rate)
+
+
+def _decibels(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
+
+
+def _increasing(points: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+    """Envelope points in order of frame, a later point at the same frame replacing an earlier one."""
+    kept: list[tuple[int, float]] = []
+    for point in points:
+        while kept and point[0] <= kept[-1][0]:
+            kept.pop()
+        kept.append(point)
+    return tuple(kept)
 
 
 @dataclass(frozen=True)
@@ -336,7 +389,7 @@ def _kept_segment(entry: Path, data: dict[str, Any]) -> SegmentFile:
 def render_to_file(script: Script, job: SegmentJob) -> SegmentFile:
     """One segment to a WAV and its energy profile; runs in a worker process, so only paths and text travel back."""
     with _named(script, job.segment, job.language):
-        source = _long_plain_source(script, job.segment, job.language)
+        source = _long_source(script, job.segment, job.language)
         if source is not None:
             return _stream_to_file(script, job, source)
     rendered = render(script, job.segment, job.language)
@@ -354,32 +407,42 @@ def _cleanup_json(report: CleanupReport) -> dict[str, Any]:
     return {"summary": report.summary(), **report.as_json()}
 
 
-# A plain segment (one source, leveled, perhaps cleaned, perhaps faded, nothing mixed into it) longer than this
-# is rendered a block at a time, so that memory does not grow with it: decoded once to measure it and once to
-# write it, or, when it is cleaned, decoded to a file on disk that the cleanup chain works through.
+# A segment whose one long source (a take, with its bed or not; a music file; a clip, cleaned or not, with its
+# voice-over or not) plays longer than this is rendered a block at a time, so that memory does not grow with it:
+# decoded once to measure it and once to write it, or, when it is cleaned, decoded to a file on disk that the
+# cleanup chain works through. What is mixed with it (a bed, a translation) is read as it is needed.
 STREAM_ABOVE_S = 600.0
+# A text longer than this (some ten minutes of speech) is spoken a piece of TEXT_PIECE_CHARS at a time, cut
+# between sentences, into a file on disk, and rendered from there as a long take is.
+LONG_TEXT_CHARS = 8000
+TEXT_PIECE_CHARS = 2000
 
 
 @dataclass(frozen=True)
 class _Source:
-    path: Path
+    path: Path | None  # None: the segment's text spoken, or (if not `spoken`) silence end_s long
     start_s: float
     end_s: float | None
     offset_db: float  # over the programme target, as `level` takes it
     text: str
     notes: tuple[str, ...]
-    cleanup: CleanupSettings | None = None
+    spoken: bool = False
 
 
-def _long_plain_source(script: Script, segment: Segment, language: str) -> _Source | None:
-    """The one file a plain segment plays, and what it says, where it plays longer than STREAM_ABOVE_S; None
+def _long_source(script: Script, segment: Segment, language: str) -> _Source | None:
+    """The one long file a segment plays, and what it says, where it plays longer than STREAM_ABOVE_S; None
     for any other segment, and for a file whose length its header does not give."""
     renderer = _Renderer(script, language)
+    if segment.kind == "silence":
+        return _Source(None, 0.0, segment.silence_s, 0.0, "", ()) if segment.silence_s > STREAM_ABOVE_S else None
+    if segment.kind == "speech" and language not in segment.take:
+        text = segment.text.get(language, "")
+        return _Source(None, 0.0, None, 0.0, text, (), spoken=True) if len(text) > LONG_TEXT_CHARS else None
     if segment.kind == "music":
         path, start, end, offset = segment.music, 0.0, None, segment.level_db
-    elif segment.kind == "speech" and segment.bed is None and language in segment.take:
+    elif segment.kind == "speech":
         path, start, end, offset = segment.take[language], 0.0, None, 0.0
-    elif segment.kind == "clip" and segment.clip_language in (None, language):
+    elif segment.kind == "clip":
         path, start, end, offset = segment.clip, segment.trim_start_s, segment.trim_end_s, segment.level_db
     else:
         return None
@@ -388,81 +451,112 @@ def _long_plain_source(script: Script, segment: Segment, language: str) -> _Sour
     if length is None or (length if end is None else min(end, length)) - start <= STREAM_ABOVE_S:
         return None
     if segment.kind == "clip":
-        return _Source(path, start, end, offset, segment.transcript.get(language, ""), renderer.trim_notes(segment),
-                       segment.cleanup)
+        return _Source(path, start, end, offset, segment.transcript.get(language, ""),
+                       (*renderer.trim_notes(segment), *renderer.untranslated(segment)))
     return _Source(path, start, end, offset, segment.text.get(language, "") if segment.kind == "speech" else "", ())
 
 
 def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> SegmentFile:
-    """render_to_file for a long plain segment, a block at a time: the same frames, figures and notes as
-    rendering it whole (a cleaned one: to within float32's rounding, which its chain works in on disk)."""
-    rate, channels = script.delivery.sample_rate, script.delivery.channels
+    """render_to_file for a segment with one long source, a block at a time: the same frames, figures and
+    notes as rendering it whole (a cleaned one: to within float32's rounding, which its chain works in on
+    disk; a spoken one: but for the joins between its pieces)."""
     renderer = _Renderer(script, job.language)
+    segment = job.segment
 
     def decoded() -> Iterator[np.ndarray]:
-        return audio_io.decode_blocks(source.path, rate, channels, source.start_s, source.end_s,
+        if source.path is None:
+            return _silent_blocks(silence_frames(1000 * (source.end_s or 0.0), renderer.rate), renderer.channels)
+        return audio_io.decode_blocks(source.path, renderer.rate, renderer.channels, source.start_s, source.end_s,
                                       renderer.shown(source.path))
-    if source.cleanup is None:
-        return _level_to_file(script, job, source, decoded, None)
-    tape = FileTape(job.wav.parent, 0, channels)
+    if segment.cleanup is None and not source.spoken:
+        return _mix_to_file(renderer, job, source, decoded, None, None)
+    tape = FileTape(job.wav.parent, 0, renderer.channels)
     try:
-        for block in decoded():
+        engine = _spoken_onto(tape, renderer, segment, source.text) if source.spoken else None
+        for block in () if source.spoken else decoded():
             tape.append(block)
     except BaseException:
         tape.close()
         raise
-    cleaned = clean.clean_tape(tape, rate, source.cleanup)
+    if segment.cleanup is None:
+        try:
+            return dataclasses.replace(_mix_to_file(renderer, job, source, tape.blocks, None, None), engine=engine)
+        finally:
+            tape.close()
+    cleaned = clean.clean_tape(tape, renderer.rate, segment.cleanup)
     try:
-        made = _level_to_file(script, job, source, cleaned.tape.blocks, (cleaned.tape.frames, cleaned.profile))
+        made = _mix_to_file(renderer, job, source, cleaned.tape.blocks, (cleaned.tape.frames, cleaned.profile),
+                            cleaned.report)
     finally:
         cleaned.tape.close()
     return dataclasses.replace(made, cleanup=_cleanup_json(cleaned.report))
 
 
-def _level_to_file(script: Script, job: SegmentJob, source: _Source, blocks: Callable[[], Iterator[np.ndarray]],
-                   measured: tuple[int, np.ndarray] | None) -> SegmentFile:
-    """The audio that `blocks` gives (each time it is called), leveled into the job's WAV a block at a time;
-    measured from its frame count and energy profile, `measured`, or in a pass of its own if not given."""
-    rate, channels = script.delivery.sample_rate, script.delivery.channels
-    if measured is None:
-        meter = ProfileMeter(rate, channels)
-        for block in blocks():
-            meter.feed(block)
-        measured = meter.frames, meter.result()
-    frames, profile = measured
-    loudness = profile_loudness(profile, frames, rate)
-    if loudness is None:
-        whole = LoudnessMeter(rate, channels, true_peak=False, maxima=False)
-        for block in blocks():
-            whole.feed(block)
-        loudness = whole.result().integrated_lufs
-    gain = _Renderer(script, job.language).gain(loudness, source.offset_db)
+def _spoken_onto(tape: FileTape, renderer: _Renderer, segment: Segment, text: str) -> str:
+    """A long text spoken onto the tape a piece at a time; the engine that spoke it."""
+    assert segment.speaker is not None
+    engine = ""
+    for piece in tts.pieces_of(text, TEXT_PIECE_CHARS):
+        spoken, engine = renderer.voice(segment.speaker, piece)
+        tape.append(audio_io.to_array(spoken))
+    return engine
+
+
+def _mix_to_file(renderer: _Renderer, job: SegmentJob, source: _Source, blocks: Blocks,
+                 measured: tuple[int, np.ndarray] | None, report: CleanupReport | None) -> SegmentFile:
+    """The long source that `blocks` gives (measured from its frame count and profile, or in a pass of its
+    own), leveled, mixed with its bed or its translation if it has one, into the job's WAV a block at a time."""
     segment = job.segment
-    faded = ProfileMeter(rate, channels) if segment.fade_in_s or segment.fade_out_s else None
+    gain, frames, profile = renderer.leveling(blocks, source.offset_db, measured)
+    if segment.kind == "speech" and segment.bed is not None:
+        total, mix = renderer.under_bed(scaled(blocks, gain), frames, segment.bed)
+        return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total, source.text,
+                           source.notes)
+    if segment.kind == "clip" and renderer.voiced_over(segment):
+        translation, text, engine = renderer.translation(segment)
+        total, mix = renderer.voiceover(scaled(blocks, gain), frames, translation, segment, report)
+        return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total,
+                           text or source.text, source.notes, engine)
+    return SegmentFile(job.wav, _write_wav(renderer, job, blocks(), frames, gain, profile * gain**2), frames,
+                       source.text, source.notes)
+
+
+def _write_wav(renderer: _Renderer, job: SegmentJob, blocks: Iterator[np.ndarray], frames: int, gain: float,
+               profile: np.ndarray | None) -> Path:
+    """`frames` frames of float blocks times `gain` into the job's WAV, faded as the segment asks, and its
+    energy profile beside it: `profile` where given and no fade changes it, else measured as it is written."""
+    segment = job.segment
+    meter = ProfileMeter(renderer.rate, renderer.channels) \
+        if profile is None or segment.fade_in_s or segment.fade_out_s else None
     written = 0
     with open(job.wav, "wb") as handle, wave.open(handle, "wb") as wav:
-        wav.setnchannels(channels)
+        wav.setnchannels(renderer.channels)
         wav.setsampwidth(audio_io.SAMPLE_WIDTH)
-        wav.setframerate(rate)
-        for block in blocks():
-            wav.writeframes(_leveled_block(block, gain, segment, written, frames, rate, faded))
+        wav.setframerate(renderer.rate)
+        for block in blocks:
+            wav.writeframes(_leveled_block(block, gain, segment, written, frames, renderer.rate, meter))
             written += len(block)
     saved = job.wav.with_suffix(".npy")
-    np.save(saved, profile * gain**2 if faded is None else faded.result())
-    return SegmentFile(job.wav, saved, frames, source.text, source.notes)
+    np.save(saved, profile if meter is None else meter.result())
+    return saved
+
+
+def _silent_blocks(frames: int, channels: int) -> Iterator[np.ndarray]:
+    for start in range(0, frames, audio_io.DECODE_BLOCK_FRAMES):
+        yield np.zeros((min(audio_io.DECODE_BLOCK_FRAMES, frames - start), channels), dtype=np.float32)
 
 
 def _leveled_block(block: np.ndarray, gain: float, segment: Segment, first: int, frames: int, rate: int,
-                   faded: ProfileMeter | None) -> bytes:
+                   meter: ProfileMeter | None) -> bytes:
     """One block of a streamed segment as its WAV's frames: leveled, then faded as _render fades a whole
-    segment (its leveled audio, then its fades), the faded audio's profile fed to `faded`."""
+    segment (its leveled audio, then its fades), what is written fed to `meter` if given."""
     leveled = audio_io.from_array(block, rate, gain)
-    if faded is None:
-        return leveled.raw_data
-    samples = audio_io.to_array(leveled)
-    samples *= fade_gains(segment, first, len(samples), frames, rate)
-    leveled = audio_io.from_array(samples, rate)
-    faded.feed(audio_io.to_array(leveled))
+    if segment.fade_in_s or segment.fade_out_s:
+        samples = audio_io.to_array(leveled)
+        samples *= fade_gains(segment, first, len(samples), frames, rate)
+        leveled = audio_io.from_array(samples, rate)
+    if meter is not None:
+        meter.feed(audio_io.to_array(leveled))
     return leveled.raw_data
 
 

@@ -50,18 +50,29 @@ def zero_phase(sos: np.ndarray, source: Tape, out: Tape) -> Tape:
 
 def _band_mean_square(tape: Tape, sample_rate: int, cutoff_hz: float) -> tuple[float, float]:
     """The mean square (channels summed) of what the tape carries under `cutoff_hz`, from Welch spectra of
-    it resampled to _ANALYSIS_RATE a piece at a time, and its mean square in all."""
-    below = total = 0.0
+    it resampled to _ANALYSIS_RATE (a stream), each of piece_frames resampled frames; and its mean square
+    in all."""
     rate = min(sample_rate, _ANALYSIS_RATE)
-    for piece in tape.blocks(tape.piece_frames * max(1, sample_rate // _ANALYSIS_RATE)):
-        total += float(np.einsum("fc,fc->", piece, piece))
-        low = soxr.resample(piece, sample_rate, rate) if sample_rate > rate else piece
-        segment = min(len(low), _ANALYSIS_SEGMENT)
-        if segment < 2:
+    resampler = soxr.ResampleStream(sample_rate, rate, tape.channels, dtype="float32") \
+        if sample_rate > rate else None
+    below = total = 0.0
+    held: list[np.ndarray] = []
+    analysed = 0
+    for start, stop in tape.pieces():
+        block = tape.read(start, stop)
+        total += float(np.einsum("fc,fc->", block, block))
+        held.append(resampler.resample_chunk(block.astype(np.float32), last=stop == tape.frames)
+                    if resampler else block)
+        if sum(map(len, held)) < tape.piece_frames and stop < tape.frames:
             continue
-        hz, density = welch(low, fs=rate, nperseg=segment, detrend=False, axis=0)
-        below += float(density[hz < cutoff_hz].sum()) * (hz[1] - hz[0]) * len(piece)
-    return below / tape.frames, total / tape.frames
+        low = np.concatenate(held)
+        held = []
+        segment = min(len(low), _ANALYSIS_SEGMENT)
+        if segment >= 2:
+            hz, density = welch(low, fs=rate, nperseg=segment, detrend=False, axis=0)
+            below += float(density[hz < cutoff_hz].sum()) * (hz[1] - hz[0]) * len(low)
+            analysed += len(low)
+    return below / max(analysed, 1), total / tape.frames
 
 
 def filter_rumble(tape: Tape, sample_rate: int, cutoff_hz: float) -> StepReport:

@@ -24,6 +24,26 @@ def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
     return pattern.sub(lambda match: respellings[match.group().casefold()], text)
 
 
+def pieces_of(text: str, most: int) -> list[str]:
+    """The text cut between sentences into pieces of at most `most` characters (a sentence longer than that
+    is cut between words, a word longer than that where it must): what a very long text is spoken in, a
+    piece at a time."""
+    words: list[str] = []
+    for sentence in re.split(r"(?<=[.!?…])\s+", text.strip()):
+        if len(sentence) <= most:
+            words.append(sentence)
+            continue
+        for word in sentence.split():
+            words.extend(word[start : start + most] for start in range(0, len(word), most))
+    pieces: list[str] = []
+    for word in words:
+        if pieces and len(pieces[-1]) + 1 + len(word) <= most:
+            pieces[-1] += " " + word
+        else:
+            pieces.append(word)
+    return pieces
+
+
 def spoken_text(text: str, language: str, lexicon: Mapping[str, str]) -> str:
     """The text as it will be spoken: the lexicon's respellings, then numbers, dates and abbreviations as words."""
     text = apply_lexicon(text, lexicon)
