@@ -125,7 +125,7 @@ def test_a_cleaned_clip_streamed_is_the_clip_cleaned_whole(tmp_path: Path, monke
     write_wav(tmp_path / "field.wav", np.stack((mono, 0.8 * np.roll(mono, 160)), axis=1), 16000)  # not dual mono
     (tmp_path / "episode.yaml").write_text(CLEANED, encoding="utf-8")
     _, whole_profile, whole = rendered(tmp_path / "episode.yaml", tmp_path / "whole", 0)
-    monkeypatch.setattr(render, "STREAM_ABOVE_S", 0.0)
+    monkeypatch.setattr(render, "CLEANED_STREAM_ABOVE_S", 0.0)
     monkeypatch.setattr("radiokit.clean.tape.PIECE_FRAMES", 2**14)
     streams: list[str] = []
     stream_to_file = render._stream_to_file

@@ -410,12 +410,14 @@ def _cleanup_json(report: CleanupReport) -> dict[str, Any]:
 # A segment whose one long source (a take, with its bed or not; a music file; a clip, cleaned or not, with its
 # voice-over or not) plays longer than this is rendered a block at a time, so that memory does not grow with it:
 # decoded once to measure it and once to write it, or, when it is cleaned, decoded to a file on disk that the
-# cleanup chain works through. What is mixed with it (a bed, a translation) is read as it is needed.
-STREAM_ABOVE_S = 600.0
-# A text longer than this (some ten minutes of speech) is spoken a piece of TEXT_PIECE_CHARS at a time, cut
+# cleanup chain works through. What is mixed with it (a bed, a translation) is read as it is needed. Rendered
+# whole, a segment's memory grows with its length, a cleaned clip's twice as fast (docs/faults.md, Memory).
+STREAM_ABOVE_S = 180.0
+CLEANED_STREAM_ABOVE_S = 60.0
+# A text longer than this (some three minutes of speech) is spoken a piece of TEXT_PIECE_CHARS at a time, cut
 # between sentences, into a file on disk, and rendered from there as a long take is.
-LONG_TEXT_CHARS = 8000
-TEXT_PIECE_CHARS = 2000
+LONG_TEXT_CHARS = 2500
+TEXT_PIECE_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -430,8 +432,9 @@ class _Source:
 
 
 def _long_source(script: Script, segment: Segment, language: str) -> _Source | None:
-    """The one long file a segment plays, and what it says, where it plays longer than STREAM_ABOVE_S; None
-    for any other segment, and for a file whose length its header does not give."""
+    """The one long file a segment plays, and what it says, where it plays longer than STREAM_ABOVE_S
+    (CLEANED_STREAM_ABOVE_S for a cleaned clip); None for any other segment, and for a file whose length its
+    header does not give."""
     renderer = _Renderer(script, language)
     if segment.kind == "silence":
         return _Source(None, 0.0, segment.silence_s, 0.0, "", ()) if segment.silence_s > STREAM_ABOVE_S else None
@@ -448,7 +451,8 @@ def _long_source(script: Script, segment: Segment, language: str) -> _Source | N
         return None
     assert path is not None
     length = audio_io.probe(path, renderer.shown(path)).duration_s
-    if length is None or (length if end is None else min(end, length)) - start <= STREAM_ABOVE_S:
+    longest = CLEANED_STREAM_ABOVE_S if segment.kind == "clip" and segment.cleanup is not None else STREAM_ABOVE_S
+    if length is None or (length if end is None else min(end, length)) - start <= longest:
         return None
     if segment.kind == "clip":
         return _Source(path, start, end, offset, segment.transcript.get(language, ""),
