@@ -29,6 +29,8 @@ def test_a_humming_file_comes_out_without_its_hum(tmp_path: Path) -> None:
         assert line_level_dbfs(cleaned[:, 0], RATE, hz) <= line_level_dbfs(noisy, RATE, hz) - 30.0
     shown = radiokit("clean", "interview.wav", "--out", "again.wav", "--report", cwd=tmp_path)
     assert shown.returncode == 0 and "hum" in shown.stdout
+    # The chain's files on disk, beside the output, are gone.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["again.wav", "cleaned.wav", "interview.wav"]
 
 
 def test_a_file_it_cannot_read_is_one_line(tmp_path: Path) -> None:
