@@ -268,4 +268,8 @@ def test_sigterm_during_a_batch_on_the_cluster_leaves_nothing_behind(cluster: tu
     _, err = builder.communicate(timeout=120)
     assert builder.returncode == 143, err
     assert err == "error: terminated; the previous package is untouched\n"
-    assert list((tmp_path / "out").iterdir()) == [], "no staging folder, and no package begun before the signal"
+    # An episode the batch finished before the signal (a loaded machine can be slow to see the first tasks)
+    # stays, whole: its folder and its zip. Nothing else does: no staging folder, no package begun.
+    left = sorted(path.name for path in (tmp_path / "out").iterdir())
+    finished = [name.removesuffix(".zip") for name in left if name.endswith(".zip")]
+    assert left == sorted([*finished, *(f"{name}.zip" for name in finished)]), left

@@ -235,3 +235,28 @@ def test_a_very_long_text_is_spoken_a_piece_at_a_time(tmp_path: Path, monkeypatc
         assert measure(samples, 44100).integrated_lufs == pytest.approx(target, abs=0.1)
     assert streamed_wav != whole_wav
     assert sorted(path.name for path in (tmp_path / "streamed").iterdir()) == ["long-text.npy", "long-text.wav"]
+
+
+def test_a_very_long_voice_over_text_is_spoken_a_piece_at_a_time(episode: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A voice-over text past LONG_TEXT_CHARS is spoken in pieces onto disk too, over a clip however short:
+    the same words and engine as speaking it whole, about as long, and nothing left behind."""
+    text = " ".join(f"Перевод номер {number}, и ещё несколько слов." for number in range(1, 9))
+    script_text = episode.read_text(encoding="utf-8").replace(
+        "      ru: {take: take.flac}\n",
+        f"      ru: {{speaker: host, text: \"{text}\"}}\n") + "voices:\n  host: {ru: {engine: espeak, voice: ru}}\n"
+    episode.write_text(script_text, encoding="utf-8")
+    _, _, whole = rendered(episode, episode.parent / "whole", 7)
+    monkeypatch.setattr(render, "LONG_TEXT_CHARS", 100)
+    monkeypatch.setattr(render, "TEXT_PIECE_CHARS", 120)
+    spoken: list[str] = []
+    voice = render._Renderer.voice
+    monkeypatch.setattr(render._Renderer, "voice", lambda self, speaker, piece: spoken.append(piece) or
+                        voice(self, speaker, piece))
+    _, _, streamed = rendered(episode, episode.parent / "streamed", 7)
+    assert len(spoken) == 3 and " ".join(spoken) == text  # eight sentences of 39 characters, three to a piece
+    assert (streamed.text, streamed.engine, streamed.notes) == (whole.text, whole.engine, whole.notes) == \
+        (text, "espeak", ())
+    assert streamed.frames == pytest.approx(whole.frames, rel=0.05)
+    assert whole.frames > 8 * 44100 + 1.5 * 44100  # the translation runs on past the 8 s clip
+    assert sorted(path.name for path in (episode.parent / "streamed").iterdir()) == ["voiced.npy", "voiced.wav"]

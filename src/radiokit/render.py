@@ -169,9 +169,11 @@ class _Renderer:
         """What brings audio measured at `measured_lufs` to the target plus `offset_db`; 1 for silence."""
         return 10 ** ((self.target_lufs + offset_db - measured_lufs) / 20) if math.isfinite(measured_lufs) else 1.0
 
-    def blocks(self, path: Path, start_s: float, end_s: float | None) -> Blocks:
-        """A range of a file, decoded whole where it is short, else a block at a time each time it is read."""
-        if end_s is not None and end_s - start_s <= STREAM_ABOVE_S:
+    def blocks(self, path: Path, start_s: float = 0.0, end_s: float | None = None) -> Blocks:
+        """A range of a file (to its end if `end_s` is None), decoded whole where it is short, else a block
+        at a time each time it is read."""
+        stop_s = end_s if end_s is not None else audio_io.probe(path, self.shown(path)).duration_s
+        if stop_s is not None and stop_s - start_s <= STREAM_ABOVE_S:
             return in_memory(self.decode(path, start_s, end_s))
         return lambda: audio_io.decode_blocks(path, self.rate, self.channels, start_s, end_s, self.shown(path))
 
@@ -252,17 +254,21 @@ class _Renderer:
             return ()
         return (f"{segment.id}: no {self.language} voice-over; the clip plays as recorded ({segment.clip_language})",)
 
-    def translation(self, segment: Segment) -> tuple[np.ndarray, str | None, str | None]:
-        """A clip's voice-over in this language, leveled (float32), its text, and the engine that spoke it."""
+    def translation(self, segment: Segment) -> tuple[tuple[Blocks, int], str | None, str | None]:
+        """A clip's voice-over in this language, leveled (float32 blocks, and how many frames), its text, and
+        the engine that spoke it. A long take is read a block at a time, as it is needed."""
         line = self.translation_line(segment)
         assert line is not None
         if line.take is not None:
-            return self.leveled(self.decode(line.take)), line.text, None
+            blocks = self.blocks(line.take)
+            gain, frames, _ = self.leveling(blocks, 0.0)
+            return (scaled(blocks, gain), frames), line.text, None
         assert line.speaker is not None and line.text is not None
         spoken, engine = self.voice(line.speaker, line.text)
-        return self.leveled(audio_io.to_array(spoken)), line.text, engine
+        samples = self.leveled(audio_io.to_array(spoken))
+        return (in_memory(samples), len(samples)), line.text, engine
 
-    def voiceover(self, original: Blocks, frames: int, translation: np.ndarray, segment: Segment,
+    def voiceover(self, original: Blocks, frames: int, translation: tuple[Blocks, int], segment: Segment,
                   report: CleanupReport | None) -> tuple[int, Iterator[np.ndarray]]:
         """The original (leveled, `frames` long) at full level for the lead, ducked under the translation,
         full again for any tail, as long as the longer of the two: its length, and its blocks."""
@@ -270,14 +276,15 @@ class _Renderer:
         assert vo is not None
         # The lead is a time in the clip as recorded: where pauses were shortened, it moves with the words.
         lead = round((report.output_time(vo.lead_s) if report else vo.lead_s) * self.rate)
-        end = lead + len(translation)
+        spoken, spoken_frames = translation
+        end = lead + spoken_frames
         total = max(frames, end)
         ramp, down = round(VOICEOVER_RAMP_S * self.rate), _decibels(vo.under_db)
         # Full level through the whole lead; the duck starts with the translation's first word.
         points = [(lead, 1.0), (lead + max(1, min(ramp, end - lead)), down), (end, down)]
         if total > end:
             points.append((end + max(1, min(ramp, total - end)), 1.0))
-        return total, mixed(original(), iter((translation,)), Duck(total, _increasing(points), lead), self.channels)
+        return total, mixed(original(), spoken(), Duck(total, _increasing(points), lead), self.channels)
 
     def trim_notes(self, segment: Segment) -> tuple[str, ...]:
         """A trim that starts past the file's end cannot be played (AudioInputError); one that ends past it
@@ -452,7 +459,8 @@ def _long_source(script: Script, segment: Segment, language: str) -> _Source | N
     assert path is not None
     length = audio_io.probe(path, renderer.shown(path)).duration_s
     longest = CLEANED_STREAM_ABOVE_S if segment.kind == "clip" and segment.cleanup is not None else STREAM_ABOVE_S
-    if length is None or (length if end is None else min(end, length)) - start <= longest:
+    short = length is None or (length if end is None else min(end, length)) - start <= longest
+    if short and not (segment.kind == "clip" and _long_translation_text(renderer, segment)):
         return None
     if segment.kind == "clip":
         return _Source(path, start, end, offset, segment.transcript.get(language, ""),
@@ -476,7 +484,8 @@ def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> Segment
         return _mix_to_file(renderer, job, source, decoded, None, None)
     tape = FileTape(job.wav.parent, 0, renderer.channels)
     try:
-        engine = _spoken_onto(tape, renderer, segment, source.text) if source.spoken else None
+        assert segment.speaker is not None or not source.spoken
+        engine = _spoken_onto(tape, renderer, segment.speaker or "", source.text) if source.spoken else None
         for block in () if source.spoken else decoded():
             tape.append(block)
     except BaseException:
@@ -496,14 +505,19 @@ def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> Segment
     return dataclasses.replace(made, cleanup=_cleanup_json(cleaned.report))
 
 
-def _spoken_onto(tape: FileTape, renderer: _Renderer, segment: Segment, text: str) -> str:
+def _spoken_onto(tape: FileTape, renderer: _Renderer, speaker: str, text: str) -> str:
     """A long text spoken onto the tape a piece at a time; the engine that spoke it."""
-    assert segment.speaker is not None
     engine = ""
     for piece in tts.pieces_of(text, TEXT_PIECE_CHARS):
-        spoken, engine = renderer.voice(segment.speaker, piece)
+        spoken, engine = renderer.voice(speaker, piece)
         tape.append(audio_io.to_array(spoken))
     return engine
+
+
+def _long_translation_text(renderer: _Renderer, segment: Segment) -> bool:
+    """Whether a clip's voice-over in this language is a text long enough to be spoken a piece at a time."""
+    line = renderer.translation_line(segment) if renderer.voiced_over(segment) else None
+    return line is not None and line.take is None and len(line.text or "") > LONG_TEXT_CHARS
 
 
 def _mix_to_file(renderer: _Renderer, job: SegmentJob, source: _Source, blocks: Blocks,
@@ -517,10 +531,26 @@ def _mix_to_file(renderer: _Renderer, job: SegmentJob, source: _Source, blocks: 
         return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total, source.text,
                            source.notes)
     if segment.kind == "clip" and renderer.voiced_over(segment):
-        translation, text, engine = renderer.translation(segment)
-        total, mix = renderer.voiceover(scaled(blocks, gain), frames, translation, segment, report)
-        return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total,
-                           text or source.text, source.notes, engine)
+        line = renderer.translation_line(segment)
+        assert line is not None
+        spoken = None
+        engine: str | None
+        text: str | None
+        try:
+            if _long_translation_text(renderer, segment):
+                assert line.speaker is not None and line.text is not None
+                spoken = FileTape(job.wav.parent, 0, renderer.channels)
+                engine, text = _spoken_onto(spoken, renderer, line.speaker, line.text), line.text
+                spoken_gain, spoken_frames, _ = renderer.leveling(spoken.blocks, 0.0)
+                translation = (scaled(spoken.blocks, spoken_gain), spoken_frames)
+            else:
+                translation, text, engine = renderer.translation(segment)
+            total, mix = renderer.voiceover(scaled(blocks, gain), frames, translation, segment, report)
+            return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total,
+                               text or source.text, source.notes, engine)
+        finally:
+            if spoken is not None:
+                spoken.close()
     return SegmentFile(job.wav, _write_wav(renderer, job, blocks(), frames, gain, profile * gain**2), frames,
                        source.text, source.notes)
 
