@@ -70,6 +70,25 @@ def episode(tmp_path: Path) -> Path:
     return tmp_path / "episode.yaml"
 
 
+def streamed_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that gets an entry each time a segment takes the block-at-a-time path."""
+    streams: list[str] = []
+    stream_to_file = render._stream_to_file
+    monkeypatch.setattr(render, "_stream_to_file", lambda *args: streams.append("streamed") or stream_to_file(*args))
+    return streams
+
+
+def pieces_spoken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Texts over 100 characters spoken in pieces of up to 120; the list of what each call to a voice speaks."""
+    monkeypatch.setattr(render, "LONG_TEXT_CHARS", 100)
+    monkeypatch.setattr(render, "TEXT_PIECE_CHARS", 120)
+    spoken: list[str] = []
+    voice = render._Renderer.voice
+    monkeypatch.setattr(render._Renderer, "voice", lambda self, speaker, piece: spoken.append(piece) or
+                        voice(self, speaker, piece))
+    return spoken
+
+
 def rendered(script_path: Path, folder: Path, number: int) -> tuple[bytes, np.ndarray, render.SegmentFile]:
     script = load_script(script_path)
     folder.mkdir(exist_ok=True)
@@ -84,9 +103,7 @@ def test_a_streamed_segment_is_the_segment_rendered_whole(episode: Path, monkeyp
     whole_wav, whole_profile, whole = rendered(episode, episode.parent / "whole", number)
     monkeypatch.setattr(render, "STREAM_ABOVE_S", 0.0)
     monkeypatch.setattr("radiokit.audio_io.DECODE_BLOCK_FRAMES", 10_000)  # many blocks, none a whole step
-    streams: list[str] = []
-    stream_to_file = render._stream_to_file
-    monkeypatch.setattr(render, "_stream_to_file", lambda *args: streams.append("streamed") or stream_to_file(*args))
+    streams = streamed_renders(monkeypatch)
     streamed_wav, streamed_profile, streamed = rendered(episode, episode.parent / "streamed", number)
     assert streams == ["streamed"]
     assert streamed_wav == whole_wav
@@ -127,9 +144,7 @@ def test_a_cleaned_clip_streamed_is_the_clip_cleaned_whole(tmp_path: Path, monke
     _, whole_profile, whole = rendered(tmp_path / "episode.yaml", tmp_path / "whole", 0)
     monkeypatch.setattr(render, "CLEANED_STREAM_ABOVE_S", 0.0)
     monkeypatch.setattr("radiokit.clean.tape.PIECE_FRAMES", 2**14)
-    streams: list[str] = []
-    stream_to_file = render._stream_to_file
-    monkeypatch.setattr(render, "_stream_to_file", lambda *args: streams.append("streamed") or stream_to_file(*args))
+    streams = streamed_renders(monkeypatch)
     _, streamed_profile, streamed = rendered(tmp_path / "episode.yaml", tmp_path / "streamed", 0)
     assert streams == ["streamed"]
     assert whole.cleanup is not None and [step["applied"] for step in whole.cleanup["steps"]] == [True] * 5
@@ -218,12 +233,7 @@ def test_a_very_long_text_is_spoken_a_piece_at_a_time(tmp_path: Path, monkeypatc
         "voices:\n  host: {ru: {engine: espeak, voice: ru}}\n"
         f"segments:\n  - id: long-text\n    speaker: host\n    text: {{ru: \"{text}\"}}\n", encoding="utf-8")
     whole_wav, _, whole = rendered(tmp_path / "episode.yaml", tmp_path / "whole", 0)
-    monkeypatch.setattr(render, "LONG_TEXT_CHARS", 100)
-    monkeypatch.setattr(render, "TEXT_PIECE_CHARS", 120)
-    spoken: list[str] = []
-    voice = render._Renderer.voice
-    monkeypatch.setattr(render._Renderer, "voice", lambda self, speaker, piece: spoken.append(piece) or
-                        voice(self, speaker, piece))
+    spoken = pieces_spoken(monkeypatch)
     streamed_wav, _, streamed = rendered(tmp_path / "episode.yaml", tmp_path / "streamed", 0)
     assert len(spoken) == 4 and " ".join(spoken) == text and all(piece.endswith(".") for piece in spoken)
     assert (streamed.text, streamed.engine, streamed.notes) == (whole.text, whole.engine, whole.notes) == \
@@ -247,12 +257,7 @@ def test_a_very_long_voice_over_text_is_spoken_a_piece_at_a_time(episode: Path,
         f"      ru: {{speaker: host, text: \"{text}\"}}\n") + "voices:\n  host: {ru: {engine: espeak, voice: ru}}\n"
     episode.write_text(script_text, encoding="utf-8")
     _, _, whole = rendered(episode, episode.parent / "whole", 7)
-    monkeypatch.setattr(render, "LONG_TEXT_CHARS", 100)
-    monkeypatch.setattr(render, "TEXT_PIECE_CHARS", 120)
-    spoken: list[str] = []
-    voice = render._Renderer.voice
-    monkeypatch.setattr(render._Renderer, "voice", lambda self, speaker, piece: spoken.append(piece) or
-                        voice(self, speaker, piece))
+    spoken = pieces_spoken(monkeypatch)
     _, _, streamed = rendered(episode, episode.parent / "streamed", 7)
     assert len(spoken) == 3 and " ".join(spoken) == text  # eight sentences of 39 characters, three to a piece
     assert (streamed.text, streamed.engine, streamed.notes) == (whole.text, whole.engine, whole.notes) == \

@@ -22,7 +22,7 @@ from radiokit import audio_io, cache, clean, tts, workers
 from radiokit.audio_io import AudioSegment
 from radiokit.cache import Cache
 from radiokit.clean import CleanupReport
-from radiokit.clean.tape import FileTape
+from radiokit.clean.tape import FileTape, Tape
 from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
 from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, profile_loudness
@@ -118,12 +118,39 @@ def silence_frames(duration_ms: float, rate: int) -> int:
 
 
 class _Renderer:
-    def __init__(self, script: Script, language: str) -> None:
+    def __init__(self, script: Script, language: str, scratch: Path | None = None) -> None:
         self.script = script
         self.language = language
         self.rate = script.delivery.sample_rate
         self.channels = script.delivery.channels
         self.target_lufs = script.delivery.profile.integrated_lufs - HEADROOM_DB
+        # Where a long segment's tapes go (rendering a block at a time), and the tapes made, for `close`.
+        self.scratch = scratch
+        self.tapes: list[Tape] = []
+
+    def tape(self) -> FileTape:
+        """A new, empty tape in the scratch folder, removed by `close`."""
+        assert self.scratch is not None
+        tape = FileTape(self.scratch, 0, self.channels)
+        self.tapes.append(tape)
+        return tape
+
+    def close(self) -> None:
+        for tape in self.tapes:
+            tape.close()
+
+    def spoken_tape(self, speaker: str, text: str) -> tuple[FileTape, str]:
+        """A long text spoken onto a tape a piece at a time, cut between sentences; the engine that spoke it."""
+        tape, engine = self.tape(), ""
+        for piece in tts.pieces_of(text, TEXT_PIECE_CHARS):
+            spoken, engine = self.voice(speaker, piece)
+            tape.append(audio_io.to_array(spoken))
+        return tape, engine
+
+    def long_translation_text(self, segment: Segment) -> bool:
+        """Whether a clip's voice-over in this language is a text long enough to be spoken a piece at a time."""
+        line = self.translation_line(segment) if self.voiced_over(segment) else None
+        return line is not None and line.take is None and len(line.text or "") > LONG_TEXT_CHARS
 
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.script.folder)) if path.is_relative_to(self.script.folder) else str(path)
@@ -256,7 +283,8 @@ class _Renderer:
 
     def translation(self, segment: Segment) -> tuple[tuple[Blocks, int], str | None, str | None]:
         """A clip's voice-over in this language, leveled (float32 blocks, and how many frames), its text, and
-        the engine that spoke it. A long take is read a block at a time, as it is needed."""
+        the engine that spoke it. A long take is read a block at a time, as it is needed; a long text, where
+        there is a scratch folder, is spoken onto a tape in pieces."""
         line = self.translation_line(segment)
         assert line is not None
         if line.take is not None:
@@ -264,6 +292,10 @@ class _Renderer:
             gain, frames, _ = self.leveling(blocks, 0.0)
             return (scaled(blocks, gain), frames), line.text, None
         assert line.speaker is not None and line.text is not None
+        if self.scratch is not None and self.long_translation_text(segment):
+            tape, engine = self.spoken_tape(line.speaker, line.text)
+            gain, frames, _ = self.leveling(tape.blocks, 0.0)
+            return (scaled(tape.blocks, gain), frames), line.text, engine
         spoken, engine = self.voice(line.speaker, line.text)
         samples = self.leveled(audio_io.to_array(spoken))
         return (in_memory(samples), len(samples)), line.text, engine
@@ -460,7 +492,7 @@ def _long_source(script: Script, segment: Segment, language: str) -> _Source | N
     length = audio_io.probe(path, renderer.shown(path)).duration_s
     longest = CLEANED_STREAM_ABOVE_S if segment.kind == "clip" and segment.cleanup is not None else STREAM_ABOVE_S
     short = length is None or (length if end is None else min(end, length)) - start <= longest
-    if short and not (segment.kind == "clip" and _long_translation_text(renderer, segment)):
+    if short and not (segment.kind == "clip" and renderer.long_translation_text(segment)):
         return None
     if segment.kind == "clip":
         return _Source(path, start, end, offset, segment.transcript.get(language, ""),
@@ -471,53 +503,36 @@ def _long_source(script: Script, segment: Segment, language: str) -> _Source | N
 def _stream_to_file(script: Script, job: SegmentJob, source: _Source) -> SegmentFile:
     """render_to_file for a segment with one long source, a block at a time: the same frames, figures and
     notes as rendering it whole (a cleaned one: to within float32's rounding, which its chain works in on
-    disk; a spoken one: but for the joins between its pieces)."""
-    renderer = _Renderer(script, job.language)
+    disk; a spoken one: but for the joins between its pieces). Its tapes are gone when it returns."""
+    renderer = _Renderer(script, job.language, scratch=job.wav.parent)
+    try:
+        return _streamed(renderer, job, source)
+    finally:
+        renderer.close()
+
+
+def _streamed(renderer: _Renderer, job: SegmentJob, source: _Source) -> SegmentFile:
     segment = job.segment
+    if source.spoken:
+        assert segment.speaker is not None
+        tape, engine = renderer.spoken_tape(segment.speaker, source.text)
+        return dataclasses.replace(_mix_to_file(renderer, job, source, tape.blocks, None, None), engine=engine)
 
     def decoded() -> Iterator[np.ndarray]:
         if source.path is None:
             return _silent_blocks(silence_frames(1000 * (source.end_s or 0.0), renderer.rate), renderer.channels)
         return audio_io.decode_blocks(source.path, renderer.rate, renderer.channels, source.start_s, source.end_s,
                                       renderer.shown(source.path))
-    if segment.cleanup is None and not source.spoken:
-        return _mix_to_file(renderer, job, source, decoded, None, None)
-    tape = FileTape(job.wav.parent, 0, renderer.channels)
-    try:
-        assert segment.speaker is not None or not source.spoken
-        engine = _spoken_onto(tape, renderer, segment.speaker or "", source.text) if source.spoken else None
-        for block in () if source.spoken else decoded():
-            tape.append(block)
-    except BaseException:
-        tape.close()
-        raise
     if segment.cleanup is None:
-        try:
-            return dataclasses.replace(_mix_to_file(renderer, job, source, tape.blocks, None, None), engine=engine)
-        finally:
-            tape.close()
+        return _mix_to_file(renderer, job, source, decoded, None, None)
+    tape = renderer.tape()
+    for block in decoded():
+        tape.append(block)
     cleaned = clean.clean_tape(tape, renderer.rate, segment.cleanup)
-    try:
-        made = _mix_to_file(renderer, job, source, cleaned.tape.blocks, (cleaned.tape.frames, cleaned.profile),
-                            cleaned.report)
-    finally:
-        cleaned.tape.close()
+    renderer.tapes.append(cleaned.tape)
+    made = _mix_to_file(renderer, job, source, cleaned.tape.blocks, (cleaned.tape.frames, cleaned.profile),
+                        cleaned.report)
     return dataclasses.replace(made, cleanup=_cleanup_json(cleaned.report))
-
-
-def _spoken_onto(tape: FileTape, renderer: _Renderer, speaker: str, text: str) -> str:
-    """A long text spoken onto the tape a piece at a time; the engine that spoke it."""
-    engine = ""
-    for piece in tts.pieces_of(text, TEXT_PIECE_CHARS):
-        spoken, engine = renderer.voice(speaker, piece)
-        tape.append(audio_io.to_array(spoken))
-    return engine
-
-
-def _long_translation_text(renderer: _Renderer, segment: Segment) -> bool:
-    """Whether a clip's voice-over in this language is a text long enough to be spoken a piece at a time."""
-    line = renderer.translation_line(segment) if renderer.voiced_over(segment) else None
-    return line is not None and line.take is None and len(line.text or "") > LONG_TEXT_CHARS
 
 
 def _mix_to_file(renderer: _Renderer, job: SegmentJob, source: _Source, blocks: Blocks,
@@ -531,26 +546,10 @@ def _mix_to_file(renderer: _Renderer, job: SegmentJob, source: _Source, blocks: 
         return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total, source.text,
                            source.notes)
     if segment.kind == "clip" and renderer.voiced_over(segment):
-        line = renderer.translation_line(segment)
-        assert line is not None
-        spoken = None
-        engine: str | None
-        text: str | None
-        try:
-            if _long_translation_text(renderer, segment):
-                assert line.speaker is not None and line.text is not None
-                spoken = FileTape(job.wav.parent, 0, renderer.channels)
-                engine, text = _spoken_onto(spoken, renderer, line.speaker, line.text), line.text
-                spoken_gain, spoken_frames, _ = renderer.leveling(spoken.blocks, 0.0)
-                translation = (scaled(spoken.blocks, spoken_gain), spoken_frames)
-            else:
-                translation, text, engine = renderer.translation(segment)
-            total, mix = renderer.voiceover(scaled(blocks, gain), frames, translation, segment, report)
-            return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total,
-                               text or source.text, source.notes, engine)
-        finally:
-            if spoken is not None:
-                spoken.close()
+        translation, text, engine = renderer.translation(segment)
+        total, mix = renderer.voiceover(scaled(blocks, gain), frames, translation, segment, report)
+        return SegmentFile(job.wav, _write_wav(renderer, job, mix, total, 1.0, None), total,
+                           text or source.text, source.notes, engine)
     return SegmentFile(job.wav, _write_wav(renderer, job, blocks(), frames, gain, profile * gain**2), frames,
                        source.text, source.notes)
 
