@@ -9,6 +9,7 @@ which shows when an encode had to be repeated.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import tempfile
@@ -21,10 +22,20 @@ from radiokit.progress import Silent
 from radiokit.script import load_script
 
 
-def _cpu_s() -> float:
-    """CPU time of this process and of its finished children (ffmpeg, the rendering workers)."""
+def _cpu_s() -> tuple[float, float]:
+    """User and system CPU time of this process, its finished children (ffmpeg, the rendering workers) and
+    its live ones (the measuring workers live on to the end of the build, and count only once reaped)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    user, system = own.ru_utime + children.ru_utime, own.ru_stime + children.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():  # fields[1] is the parent's pid; [11] and [12] utime and stime
+            user, system = user + int(fields[11]) / tick, system + int(fields[12]) / tick
+    return user, system
 
 
 def main(path: str) -> None:
@@ -32,7 +43,9 @@ def main(path: str) -> None:
 
     def lap(label: str) -> None:
         nonlocal started, cpu
-        print(f"{label:<56} {time.perf_counter() - started:6.1f} s wall {_cpu_s() - cpu:6.1f} s CPU")
+        user, system = _cpu_s()
+        print(f"{label:<56} {time.perf_counter() - started:6.1f} s wall {user + system - sum(cpu):6.1f} s CPU "
+              f"({system - cpu[1]:4.1f} s system)")
         started, cpu = time.perf_counter(), _cpu_s()
 
     script = load_script(Path(path))

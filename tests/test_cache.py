@@ -32,7 +32,7 @@ def speech(log: list[str]) -> list[str]:
 
 def encoded(log: list[str]) -> list[str]:
     return [line.rsplit(" ", 1)[1] for line in log if line.startswith("radiokit.ffmpeg:") and "pipe:0" in line
-            and "-f f32le" in line]
+            and "-f s16le" in line]
 
 
 @pytest.fixture(scope="module")

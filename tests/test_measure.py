@@ -80,3 +80,16 @@ def test_a_pass_is_measured_whole_and_by_segment(tmp_path: Path) -> None:
     assert list(in_workers) == list(measured)
     for path, figures in measured.items():
         np.testing.assert_equal(dataclasses.astuple(in_workers[path]), dataclasses.astuple(figures))
+
+
+def test_samples_past_full_scale_saturate_on_their_way_to_the_encoder(tmp_path: Path) -> None:
+    """The encoders take 16-bit PCM: a square wave 1.6 dB over full scale must come back as itself, clipped,
+    not with its halves wrapped around to the opposite sign."""
+    half_cycles = np.sign(np.sin(2 * np.pi * 100 * (np.arange(RATE) + 0.5) / RATE))
+    square = (1.2 * half_cycles)[:, np.newaxis].repeat(2, axis=1).astype(np.float32)
+    path = tmp_path / "over.mp3"
+    encode_array(path, "mp3", square, RATE, 128)
+    decoded = np.concatenate(list(audio_io.stream_encoded(path, RATE, 2)))
+    settled = slice(RATE // 10, -RATE // 10)
+    assert np.mean(np.sign(decoded[settled, 0]) == half_cycles[settled]) > 0.95
+    assert np.abs(decoded[settled]).max() < 1.3

@@ -59,6 +59,7 @@ def measuring_pool(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
 def _start_measuring_worker(log_level: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not keep its parent's handler
     show_log(log_level)
+    _return_freed_memory()
 
 
 def _start_rendering_worker(log_level: int, probes: dict[tuple, audio_io.StreamInfo], context: object) -> None:
@@ -76,11 +77,12 @@ def _return_freed_memory() -> None:
     """glibc's adaptive mmap threshold rises to the size of freed audio buffers, after which it serves them
     from the heap and may keep the freed memory; mapping every buffer on its own instead faults its pages
     in afresh each time. Fixed thresholds do both: buffers up to 64 MiB (a minute of stereo float64) come
-    from the heap and are reused, and free memory past 16 MiB at its top goes back to the system."""
+    from the heap and are reused, and free memory past 64 MiB at its top goes back to the system (at 16 MiB,
+    the heap shrank and grew again around every segment, and its pages were faulted in afresh)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 16 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
     except (OSError, AttributeError):
         pass  # not glibc: its allocator keeps its own ways
 
