@@ -47,11 +47,9 @@ class BlockReader:
         return parts[0] if len(parts) == 1 else np.concatenate(parts or [self._held[:0]])
 
 
-def pieces(blocks: Iterator[np.ndarray], frames: int, channels: int, size: int) -> Iterator[np.ndarray]:
+def pieces(blocks: Iterator[np.ndarray], frames: int, channels: int, size: int = 1 << 20) -> Iterator[np.ndarray]:
     """Exactly `frames` frames of `blocks` (cut short, or made up with silence), `size` at a time."""
-    reader = BlockReader(blocks, channels)
-    for start in range(0, frames, size):
-        yield reader.take(min(size, frames - start))
+    return _drain(BlockReader(blocks, channels), frames, size)
 
 
 def looped(blocks: Blocks, length: int, channels: int, overlap: int) -> Iterator[np.ndarray]:
@@ -70,9 +68,9 @@ def looped(blocks: Blocks, length: int, channels: int, overlap: int) -> Iterator
         yield tail * rising[::-1] + reader.take(overlap) * rising
 
 
-def _drain(reader: BlockReader, count: int) -> Iterator[np.ndarray]:
-    for start in range(0, count, 1 << 20):
-        yield reader.take(min(1 << 20, count - start))
+def _drain(reader: BlockReader, count: int, size: int = 1 << 20) -> Iterator[np.ndarray]:
+    for start in range(0, count, size):
+        yield reader.take(min(size, count - start))
 
 
 @dataclass(frozen=True)

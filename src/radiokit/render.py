@@ -26,7 +26,7 @@ from radiokit.clean.tape import FileTape, Tape
 from radiokit.cluster import Cluster
 from radiokit.errors import AudioInputError, EngineError
 from radiokit.loudness import LoudnessMeter, ProfileMeter, energy_profile, profile_loudness
-from radiokit.mixing import Blocks, Duck, in_memory, looped, mixed, scaled
+from radiokit.mixing import Blocks, Duck, in_memory, looped, mixed, pieces, scaled
 from radiokit.progress import Progress
 from radiokit.script import Bed, Script, Segment, VoiceOverLine
 
@@ -520,7 +520,8 @@ def _streamed(renderer: _Renderer, job: SegmentJob, source: _Source) -> SegmentF
 
     def decoded() -> Iterator[np.ndarray]:
         if source.path is None:
-            return _silent_blocks(silence_frames(1000 * (source.end_s or 0.0), renderer.rate), renderer.channels)
+            return pieces(iter(()), silence_frames(1000 * (source.end_s or 0.0), renderer.rate), renderer.channels,
+                          audio_io.DECODE_BLOCK_FRAMES)
         return audio_io.decode_blocks(source.path, renderer.rate, renderer.channels, source.start_s, source.end_s,
                                       renderer.shown(source.path))
     if segment.cleanup is None:
@@ -572,11 +573,6 @@ def _write_wav(renderer: _Renderer, job: SegmentJob, blocks: Iterator[np.ndarray
     saved = job.wav.with_suffix(".npy")
     np.save(saved, profile if meter is None else meter.result())
     return saved
-
-
-def _silent_blocks(frames: int, channels: int) -> Iterator[np.ndarray]:
-    for start in range(0, frames, audio_io.DECODE_BLOCK_FRAMES):
-        yield np.zeros((min(audio_io.DECODE_BLOCK_FRAMES, frames - start), channels), dtype=np.float32)
 
 
 def _leveled_block(block: np.ndarray, gain: float, segment: Segment, first: int, frames: int, rate: int,
