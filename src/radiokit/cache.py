@@ -30,7 +30,7 @@ from radiokit.script import Script, Segment, Voice
 DEFAULT_MAX_BYTES = 2 * 1024**3
 # Part of every key: raised when rendering or mastering changes what the same script sounds like, or what
 # an entry holds, within one radiokit version, so that no build takes an entry of the old kind.
-AUDIO_REVISION = 4
+AUDIO_REVISION = 5
 KINDS = ("segments", "versions", "encodes", "gains")
 ABANDONED_AFTER_S = 3600.0  # a half-written entry this old belongs to no running build
 T = TypeVar("T")

@@ -23,7 +23,6 @@ from radiokit.errors import ArgumentError, BuildError
 SUFFIXES = {"mp3": ".mp3", "mp2": ".mp2", "wav": ".wav"}
 _QUEUED_BLOCKS = 8  # pieces of up to _PIECE_FRAMES (some 12 s of audio) waiting per encoder at most
 _PIECE_FRAMES = 65536
-ENCODER_INPUT = "s16le"  # what ffmpeg's encoders are given (see _pcm16); part of what names a kept encode
 
 
 def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
@@ -50,7 +49,7 @@ class Encoder:
         # The sha256 of the PCM it encodes, taken on the feeding thread (hashlib releases the GIL).
         self.fingerprint = hashlib.sha256() if fingerprint else None
         self._log = tempfile.TemporaryFile()
-        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", ENCODER_INPUT,
+        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le",
                    "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0", "-map_metadata", "-1",
                    *_codec_args(fmt, bitrate_kbps, channels), str(path)]
         log_command(command)

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from radiokit import __version__
 from radiokit.cache import AUDIO_REVISION, Cache, content_key, engine_versions, figures, typed
-from radiokit.encode import ENCODER_INPUT, Output
+from radiokit.encode import Output
 from radiokit.loudness import Loudness
 from radiokit.master import KeptGain
 
@@ -29,7 +29,7 @@ class KeptEncodes:
     def __init__(self, store: Cache, sample_rate: int, channels: int, bitrate_kbps: int) -> None:
         self.store = store
         self.settings = {"radiokit": __version__, "revision": AUDIO_REVISION, "engines": engine_versions(),
-                         "rate": sample_rate, "channels": channels, "bitrate": bitrate_kbps, "input": ENCODER_INPUT}
+                         "rate": sample_rate, "channels": channels, "bitrate": bitrate_kbps}
 
     def _key(self, output: Output, fingerprint: str) -> str:
         return content_key({**self.settings, "format": output.fmt, "pcm": fingerprint})
