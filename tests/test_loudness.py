@@ -253,18 +253,22 @@ def test_state_does_not_grow_with_duration() -> None:
 
 def _every_interpolated_value(channel: np.ndarray) -> np.ndarray:
     """Brute force: every 4x in-between value, by filtering every run of samples with every phase."""
-    from radiokit.loudness import _PHASES
+    from radiokit.truepeak import PHASES
 
-    padded = np.concatenate((np.zeros(len(_PHASES) - 1), channel, np.zeros(len(_PHASES) // 2)))
-    return np.array([np.correlate(padded, taps, mode="valid") for taps in _PHASES.T])
+    padded = np.concatenate((np.zeros(len(PHASES) - 1), channel, np.zeros(len(PHASES) // 2)))
+    return np.array([np.correlate(padded, taps, mode="valid") for taps in PHASES.T])
 
 
-@pytest.mark.parametrize("kind", ["noise", "speech", "clicks", "square", "between"])
-def test_pruned_true_peak_equals_filtering_everything(kind: str) -> None:
-    """The meter filters only where its bounds say a larger peak could be; it must find what filtering
-    every sample finds, on dense noise, on peaky speech, on lone clicks, on a clipped square wave, and
-    on a peak that lies only between samples, after a louder sample than any near it."""
+def _test_channel(kind: str) -> np.ndarray:
     rng = np.random.default_rng(11)
+    seconds = np.arange(RATE * 3) / RATE
+    if kind == "voice":  # smooth, and every crest within a dB of the loudest: what the curvature bound is for
+        harmonics = sum(np.sin(2 * np.pi * 110 * h * seconds + h) / h for h in range(1, 9))
+        return 0.3 * harmonics * (0.9 + 0.1 * np.sin(2 * np.pi * 0.7 * seconds))
+    if kind == "sweep":  # from smooth to a sine near the Nyquist frequency, which only filtering sees the peak of
+        from scipy.signal import chirp
+
+        return 0.5 * chirp(seconds, 50.0, seconds[-1], 0.45 * RATE)
     if kind == "noise":
         channel = rng.standard_normal(RATE * 3) * 0.1
     elif kind == "speech":
@@ -279,11 +283,35 @@ def test_pruned_true_peak_equals_filtering_everything(kind: str) -> None:
         channel = sine(20 * math.log10(0.9), 3.0, RATE, frequency_hz=RATE / 4, phase_deg=45.0)[:, 0]
         channel[:RATE] = 0.0
         channel[RATE // 2] = 0.8
-    expected = max(np.abs(channel).max(), np.abs(_every_interpolated_value(channel)).max())
+    return channel
+
+
+def _brute_true_peak_dbtp(frames: np.ndarray) -> float:
+    channels = np.asarray(frames, dtype=np.float64).T
+    return 20 * math.log10(max(max(np.abs(channel).max(), np.abs(_every_interpolated_value(channel)).max())
+                               for channel in channels))
+
+
+@pytest.mark.parametrize("kind", ["noise", "speech", "clicks", "square", "between", "voice", "sweep"])
+def test_pruned_true_peak_equals_filtering_everything(kind: str) -> None:
+    """The meter filters only where its bounds say a larger peak could be; it must find what filtering
+    every sample finds, on dense noise, on peaky speech, on lone clicks, on a clipped square wave, on a
+    peak that lies only between samples after a louder sample than any near it, on a smooth voice-like
+    wave whose crests all come near the peak, and on a sweep up to 0.45 of the sample rate."""
+    channel = _test_channel(kind)
     meter = LoudnessMeter(RATE, 1)
     for start in range(0, len(channel), 7001):  # odd blocks: the running peak rises block by block
         meter.feed(channel[start : start + 7001, np.newaxis])
-    assert meter.result().true_peak_dbtp == pytest.approx(20 * math.log10(expected), abs=1e-9)
+    assert meter.result().true_peak_dbtp == pytest.approx(_brute_true_peak_dbtp(channel[:, np.newaxis]), abs=1e-9)
+
+
+def test_true_peak_of_float32_stereo_finds_a_peak_between_samples_of_one_channel() -> None:
+    """Decoded files come as float32 stereo: the peak of either channel counts, wherever it falls."""
+    frames = np.stack((_test_channel("voice") * 0.5, _test_channel("between")), axis=1).astype(np.float32)
+    meter = LoudnessMeter(RATE, 2)
+    for start in range(0, len(frames), 4410):
+        meter.feed(frames[start : start + 4410])
+    assert meter.result().true_peak_dbtp == pytest.approx(_brute_true_peak_dbtp(frames), abs=1e-9)
 
 
 @pytest.mark.parametrize("left_out", ["true_peak", "maxima"])

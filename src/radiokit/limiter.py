@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiokit.loudness import across_channels, could_exceed, intersample_magnitudes
+from radiokit.loudness import across_channels
+from radiokit.truepeak import could_exceed, intersample_magnitudes
 
 _INTERPOLATION_REACH = 8  # samples either side that an interpolated peak depends on
 # The gain changes slowly, but it still reshapes the waveform between samples by a few thousandths
@@ -74,7 +75,7 @@ class TruePeakLimiter:
 
     def _attenuation_db(self, span: np.ndarray) -> np.ndarray:
         """Smoothed attenuation that is at least what every sample (and its neighbourhood) needs."""
-        if not any(could_exceed(np.ascontiguousarray(channel), self._ceiling) for channel in span.T):
+        if not could_exceed(span, self._ceiling):
             return np.zeros(len(span))  # the usual case, with headroom: no per-sample peaks needed
         need = self._peaks(span) / self._ceiling
         if not (need > 1.0).any():

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from radiokit.errors import ArgumentError, AudioInputError, InputError
+from radiokit.truepeak import PHASE_TAPS, true_peak
 
 # Analogue prototypes of the K-weighting curve (BS.1770-5 Tables 1 and 2): B. De Man's fit, whose
 # bilinear transform gives the Recommendation's 48 kHz coefficients to 1e-15, so any rate can use it.
@@ -34,14 +35,6 @@ _SUB_BLOCK_S = 0.1  # gating blocks and LRA windows step by 100 ms (75 % overlap
 _MOMENTARY_SUB_BLOCKS = 4
 _SHORT_TERM_SUB_BLOCKS = 30
 _CHUNK_S = 1.0  # work unit: long enough to amortise numpy's per-call cost, short to bound memory
-
-# True peak: 4x oversampling by a windowed-sinc interpolator. Phase 0 is the sample itself, so
-# only the three in-between phases are filtered; 16 taps each with a Kaiser window (beta 5) keep
-# the gain within -0.03/+0.05 dB up to 0.4 fs, well inside Tech 3341's +0.2/-0.4 dB.
-_OVERSAMPLING = 4
-_INTERPOLATION_HALF_TAPS = 8  # 16 taps per phase: a power of two, see _window_energies
-_INTERPOLATION_KAISER_BETA = 5.0
-
 
 @dataclass(frozen=True)
 class Loudness:
@@ -132,27 +125,6 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
     return np.array([shelf, highpass])
 
 
-def _interpolation_phases() -> np.ndarray:
-    """Taps (2*half, 3) giving the values a quarter, half and three quarters between samples."""
-    half = _INTERPOLATION_HALF_TAPS
-    offsets = np.arange(-half + 1, half + 1)  # input samples around the interpolated instant
-    phases = []
-    for phase in range(1, _OVERSAMPLING):
-        distance = phase / _OVERSAMPLING - offsets
-        window = np.i0(_INTERPOLATION_KAISER_BETA * np.sqrt(1.0 - (distance / half) ** 2))
-        taps = np.sinc(distance) * window
-        phases.append(taps / taps.sum())  # unity gain at DC
-    return np.array(phases).T
-
-
-_PHASES = _interpolation_phases()
-_PHASE_TAPS = len(_PHASES)
-_PHASE_NORM_SQUARED = float(np.square(_PHASES).sum(axis=0).max())
-_PHASE_ABS_SUM = float(np.abs(_PHASES).sum(axis=0).max())
-_BOUND_MARGIN = 1.0 - 1e-9  # absorbs rounding in the bound
-_DENSE_FRACTION = 8  # above 1/8 of the windows as candidates, filter every window
-
-
 def _lufs(mean_square: float) -> float:
     """Loudness of a channel-summed mean square; digital silence is -inf rather than a log error."""
     return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(mean_square) if mean_square > _SILENCE else -math.inf
@@ -187,92 +159,6 @@ def _loudness_range_lu(short_term_mean_squares: np.ndarray) -> float:
         return 0.0
     low, high = np.percentile(_lufs_array(gated), _RANGE_PERCENTILES)
     return float(high - low)
-
-
-def _window_energies(channel: np.ndarray) -> np.ndarray:
-    """Sum of squares of every run of _PHASE_TAPS samples, by pairwise doubling (no cancellation)."""
-    sums = np.square(channel)
-    width = 1
-    while width < _PHASE_TAPS:
-        sums = sums[:-width] + sums[width:]
-        width *= 2
-    return sums
-
-
-def _window_maxima(channel: np.ndarray) -> np.ndarray:
-    """Largest magnitude in every run of _PHASE_TAPS samples, by pairwise doubling."""
-    maxima = np.abs(channel)
-    width = 1
-    while width < _PHASE_TAPS:
-        maxima = np.maximum(maxima[:-width], maxima[width:])
-        width *= 2
-    return maxima
-
-
-def _candidates(channel: np.ndarray, threshold: float) -> np.ndarray:
-    """Runs of _PHASE_TAPS samples whose interpolated values could exceed `threshold`.
-
-    Two bounds on a weighted sum of the samples, each tight where the other is loose: the taps' norm
-    times the samples' root energy (Cauchy-Schwarz; tight for a lone peak), and the taps' absolute
-    sum times the largest sample (tight for dense, noise-like audio). Together they leave a few
-    percent of runs on speech and about a sixth on loud music, where either alone leaves up to a third.
-    """
-    # Windows whose samples all lie under threshold / (sum of |taps|) cannot exceed it: test that first.
-    candidates = _window_maxima(channel) * _PHASE_ABS_SUM > _BOUND_MARGIN * threshold
-    if candidates.any():
-        candidates &= _window_energies(channel) * _PHASE_NORM_SQUARED > _BOUND_MARGIN * threshold**2
-    return candidates
-
-
-def _interpolated_peak(samples: np.ndarray, floor: float) -> float:
-    """Largest magnitude between samples (channels, n) at 4x, or `floor` if none is larger.
-
-    Only the runs of samples whose bounds (see _candidates) beat the peak so far are filtered.
-    """
-    peak = floor
-    for channel in samples:
-        if float(np.abs(channel).max(initial=0.0)) * _PHASE_ABS_SUM <= _BOUND_MARGIN * peak:
-            continue  # no run can beat the peak so far (the first bound of _candidates, for the whole chunk)
-        candidates = _candidates(channel, peak)
-        count = np.count_nonzero(candidates)
-        if count > len(candidates) // _DENSE_FRACTION:  # gathering most windows costs more than all
-            peak = max(peak, _peak_of_every_window(channel))
-        elif count:
-            peak = max(peak, _peak_of_windows(channel, candidates))
-    return peak
-
-
-# Both filter without matrix products: OpenBLAS's threads slow them tenfold when the CPU is busy.
-def _peak_of_every_window(channel: np.ndarray) -> float:
-    return max(float(np.abs(np.correlate(channel, taps, mode="valid")).max()) for taps in _PHASES.T)
-
-
-def _peak_of_windows(channel: np.ndarray, chosen: np.ndarray) -> float:
-    windows = sliding_window_view(channel, _PHASE_TAPS)[chosen]
-    return float(np.abs(np.einsum("wt,tp->wp", windows, _PHASES)).max())
-
-
-def could_exceed(channel: np.ndarray, threshold: float) -> bool:
-    """Whether a sample, or a value between samples at 4x, of `channel` might exceed `threshold`: False
-    is certain (the bounds of _candidates), and cheap enough to skip everything else on most audio."""
-    largest = float(np.abs(channel).max(initial=0.0))
-    if largest * _PHASE_ABS_SUM <= _BOUND_MARGIN * threshold:
-        return False  # the first bound of _candidates, for the whole channel at once
-    return largest > threshold or bool(_candidates(channel, threshold).any())
-
-
-def intersample_magnitudes(channel: np.ndarray, threshold: float) -> np.ndarray:
-    """For each run of 16 samples, the largest magnitude at 4x between its middle two samples.
-
-    Entry k lies between channel[k + 7] and channel[k + 8]. Runs whose bounds cannot exceed
-    `threshold` are not filtered and read 0, which keeps a limiter cheap where there is headroom.
-    """
-    magnitudes = np.zeros(max(len(channel) - _PHASE_TAPS + 1, 0))
-    candidates = _candidates(channel, threshold)
-    if np.any(candidates):
-        windows = sliding_window_view(channel, _PHASE_TAPS)[candidates]
-        magnitudes[candidates] = across_channels(np.maximum, np.abs(np.einsum("wt,tp->wp", windows, _PHASES)))
-    return magnitudes
 
 
 def _dbtp(peak: float) -> float:
@@ -323,7 +209,7 @@ class LoudnessMeter:
         self._cumulative_tail = np.zeros(1)  # running energy sums over the last 3 s, for sliding windows
         self._sub_blocks: list[np.ndarray] = []  # energy of each complete 100 ms sub-block
         self._open_sub_block = 0.0
-        self._peak_tail = np.zeros((channels, _PHASE_TAPS - 1))  # silence before the signal
+        self._peak_tail = np.zeros((PHASE_TAPS - 1, channels))  # silence before the signal
         self._peak = 0.0
         self._frames = 0  # processed, excluding pending
         self._pending: list[np.ndarray] = []
@@ -354,7 +240,7 @@ class LoudnessMeter:
         return Loudness(
             integrated_lufs=_integrated_lufs(self._window_mean_squares(sub_blocks, _MOMENTARY_SUB_BLOCKS)),
             loudness_range_lu=_loudness_range_lu(self._window_mean_squares(sub_blocks, _SHORT_TERM_SUB_BLOCKS)),
-            true_peak_dbtp=_dbtp(_interpolated_peak(self._peak_tail_with_silence(), self._peak))
+            true_peak_dbtp=_dbtp(true_peak(self._peak_tail_with_silence(), self._peak))
             if self._true_peak else math.nan,
             max_momentary_lufs=_lufs(self._momentary.largest / self._momentary.frames) if self._maxima else math.nan,
             max_short_term_lufs=_lufs(self._short_term.largest / self._short_term.frames) if self._maxima else math.nan,
@@ -383,25 +269,25 @@ class LoudnessMeter:
             self._pending_frames = 0
 
     def _process(self, block: np.ndarray) -> None:
-        # Channel-major rows: what both the interpolator and sosfilt run fastest on.
-        rows = channel_rows(block)
         if self._true_peak:
-            self._track_peak(rows)  # before _weighted_energy adds its guard to the rows
-        energy, self._filter_state = _weighted_energy(self._sos, rows, self._filter_state)
+            self._track_peak(block)
+        # Channel-major rows: what sosfilt runs fastest on.
+        energy, self._filter_state = _weighted_energy(self._sos, channel_rows(block), self._filter_state)
         if self._maxima:
             self._track_windows(energy)
         self._add_sub_blocks(energy)
         self._frames += len(energy)
 
-    def _track_peak(self, samples: np.ndarray) -> None:
-        extended = np.concatenate((self._peak_tail, samples), axis=1)
-        sample_peak = max(self._peak, float(np.abs(samples).max()))
-        self._peak = _interpolated_peak(extended, sample_peak)
-        self._peak_tail = extended[:, -(_PHASE_TAPS - 1) :]
+    def _track_peak(self, block: np.ndarray) -> None:
+        """The peak so far, with the runs of samples that cross from the last block into this one, then those
+        within it; the block's last samples are kept for the next."""
+        across = np.concatenate((self._peak_tail, block[: PHASE_TAPS - 1]))
+        self._peak = true_peak(block, true_peak(across, self._peak))
+        self._peak_tail = np.concatenate((self._peak_tail, block[-(PHASE_TAPS - 1) :]))[-(PHASE_TAPS - 1) :]
 
     def _peak_tail_with_silence(self) -> np.ndarray:
         """The last samples followed by silence, to interpolate up to and past the final sample."""
-        return np.concatenate((self._peak_tail, np.zeros((self.channels, _PHASE_TAPS // 2))), axis=1)
+        return np.concatenate((self._peak_tail, np.zeros((PHASE_TAPS // 2, self.channels))))
 
     def _track_windows(self, energy: np.ndarray) -> None:
         cumulative = np.concatenate((self._cumulative_tail, self._cumulative_tail[-1] + np.cumsum(energy)))
