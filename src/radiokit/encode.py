@@ -36,7 +36,7 @@ def _codec_args(fmt: str, bitrate_kbps: int, channels: int) -> list[str]:
 
 
 class Encoder:
-    """A running ffmpeg that takes float32 frames through `write` (as 16-bit PCM) and finishes the file on exit.
+    """A running ffmpeg that takes frames through `write` as 16-bit PCM (see pcm16) and finishes the file on exit.
 
     A thread of its own feeds ffmpeg's stdin from a short queue: a pipe holds only 64 KiB, so writing
     directly would make the caller wait for each encoder in turn, and encoders fed from one stream
@@ -46,7 +46,7 @@ class Encoder:
     def __init__(self, path: Path, fmt: str, sample_rate: int, channels: int, bitrate_kbps: int,
                  fingerprint: bool = False) -> None:
         self.path = path
-        # The sha256 of the PCM it encodes, taken on the feeding thread (hashlib releases the GIL).
+        # The sha256 of the 16-bit PCM it encodes, taken on the feeding thread (hashlib releases the GIL).
         self.fingerprint = hashlib.sha256() if fingerprint else None
         self._log = tempfile.TemporaryFile()
         command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le",
@@ -64,10 +64,12 @@ class Encoder:
         self._feeder.start()
 
     def write(self, frames: np.ndarray) -> None:
-        for start in range(0, len(frames), _PIECE_FRAMES):  # queued in pieces: the queue's bound is in audio
+        """Float frames, or frames already made 16-bit by pcm16 (kept, not copied: the caller leaves them be)."""
+        pcm = as_pcm16(frames)
+        for start in range(0, len(pcm), _PIECE_FRAMES):  # queued in pieces: the queue's bound is in audio
             if self._broken:
                 self._fail()
-            self._queue.put(np.array(frames[start : start + _PIECE_FRAMES], dtype="<f4"))
+            self._queue.put(pcm[start : start + _PIECE_FRAMES])
 
     def _feed(self) -> None:
         assert self._process.stdin is not None
@@ -77,7 +79,7 @@ class Encoder:
             if self.fingerprint:
                 self.fingerprint.update(piece)
             try:
-                self._process.stdin.write(_pcm16(piece))
+                self._process.stdin.write(piece)
             except (BrokenPipeError, ValueError):
                 self._broken = True
         try:
@@ -107,11 +109,22 @@ class Encoder:
         raise BuildError(f"encoding {self.path.name} failed: {reason[-1] if reason else 'ffmpeg stopped'}")
 
 
-def _pcm16(piece: np.ndarray) -> bytes:
+_PCM16 = np.dtype("<i2")
+
+
+def pcm16(frames: np.ndarray) -> np.ndarray:
     """Float frames as 16-bit PCM, saturating, for the encoders' stdin: half the bytes of float through the pipe
     and ffmpeg, and LAME's cheaper input (some 8 % less CPU an encode). Rounded without dither: the codec's
     noise lies far above it."""
-    return np.clip(np.rint(piece * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    scaled = np.multiply(frames, 32768.0, dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(_PCM16)
+
+
+def as_pcm16(frames: np.ndarray) -> np.ndarray:
+    """`frames` as pcm16 makes them, unless they already are."""
+    return frames if frames.dtype == _PCM16 else pcm16(frames)
 
 
 def mp2_bitrate_kbps(channels: int) -> int:
@@ -196,7 +209,7 @@ def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], samp
     return fingerprints
 
 
-# A buffered output's PCM is kept in memory up to this much (float32), after which it is encoded as it streams.
+# A buffered output's PCM is kept in memory up to this much (16-bit), after which it is encoded as it streams.
 _BUFFERED_BYTES = 64 << 20
 _MISSES_BEFORE_STREAMING = 2  # buffered outputs in a row that had to be encoded after all: stop buffering
 _BUFFERED_ENCODES_AT_ONCE = 2  # encodes of buffered PCM running beside the stream
@@ -207,7 +220,7 @@ class _BufferedOutputs:
 
     def __init__(self, fingerprints: dict[Path, str], channels: int) -> None:
         self.fingerprints = fingerprints
-        self.limit_frames = _BUFFERED_BYTES // (4 * channels)
+        self.limit_frames = _BUFFERED_BYTES // (_PCM16.itemsize * channels)
         self.hashing: set[Path] = set()  # buffered outputs, whose fingerprint they take themselves
         self.misses_in_a_row = 0
         self.encoding: list[threading.Thread] = []
@@ -253,8 +266,8 @@ class _Buffered:
         self.encoder: Encoder | BroadcastWaveWriter | None = None
 
     def write(self, frames: np.ndarray) -> None:
-        block = np.array(frames, dtype="<f4")
-        self.digest.update(block.tobytes())
+        block = as_pcm16(frames)
+        self.digest.update(block)
         if self.encoder is not None:
             self.encoder.write(block)
             return
@@ -290,7 +303,8 @@ class _Buffered:
 
 def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Callable[[Output], _Sink]) -> None:
     """Hand each output its range of the stream, opening its sink (`start`) as the stream reaches it and
-    closing it as the stream passes its end; padded outputs get their silence on either side."""
+    closing it as the stream passes its end; padded outputs get their silence on either side. Broadcast Wave
+    takes the float frames (it dithers them itself), the other formats 16-bit PCM."""
     waiting = sorted(outputs, key=lambda output: output.start_frame)
     running: list[tuple[Output, _Sink]] = []
     position = 0
@@ -310,11 +324,14 @@ def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Calla
                 output = waiting.pop(0)
                 running.append((output, start(output)))
                 pad(output, running[-1][1], channels)
+            pcm = None  # the block as 16-bit PCM, made once for every encoder that takes it
             for output, sink in running:
                 first = max(output.start_frame, position)
                 last = end if output.end_frame is None else min(output.end_frame, end)
                 if first < last:
-                    sink.write(block[first - position : last - position])
+                    if output.fmt != "wav" and pcm is None:
+                        pcm = pcm16(block)
+                    sink.write((block if output.fmt == "wav" else pcm)[first - position : last - position])
             for item in [r for r in running if r[0].end_frame is not None and r[0].end_frame <= end]:
                 running.remove(item)
                 finish(*item, channels)
