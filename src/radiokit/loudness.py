@@ -165,19 +165,38 @@ def _dbtp(peak: float) -> float:
     return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
 
 
-class _SlidingMax:
-    """Largest energy over any `frames` consecutive samples: exact per sample, not on a grid."""
+class _SlidingMaxima:
+    """The largest energy over any run of `frames` consecutive samples, for each of a few lengths: exact per
+    sample, not on a grid. Running energy sums go into a buffer of room for the longest run and `room` more
+    samples, which is compacted (and rebased, so that rounding does not grow with duration) only when full:
+    the sums of a block are written once, not copied with the whole last run at every block."""
 
-    def __init__(self, frames: int) -> None:
-        self.frames = frames
-        self.largest = 0.0
+    def __init__(self, lengths: Sequence[int], room: int) -> None:
+        self.lengths = tuple(lengths)
+        self.largest = [0.0] * len(self.lengths)
+        self._keep = max(self.lengths)
+        self._sums = np.zeros(self._keep + room)  # _sums[:_end] hold running sums; _sums[0] is 0 at the start
+        self._end = 1
 
-    def update(self, cumulative: np.ndarray, new_frames: int) -> None:
-        """`cumulative` holds running energy sums, one per sample boundary, the last `new_frames` new."""
-        first_end = max(self.frames, len(cumulative) - new_frames)  # only complete windows
-        if first_end < len(cumulative):
-            sums = cumulative[first_end:] - cumulative[first_end - self.frames : len(cumulative) - self.frames]
-            self.largest = max(self.largest, float(sums.max()))
+    def update(self, energy: np.ndarray) -> None:
+        if self._end + len(energy) > len(self._sums):
+            self._compact(len(energy))
+        start, self._end = self._end, self._end + len(energy)
+        new = self._sums[start : self._end]
+        np.cumsum(energy, out=new)
+        new += self._sums[start - 1]
+        for number, frames in enumerate(self.lengths):
+            first = max(start, frames)  # windows complete, and within the buffer (it keeps the longest run)
+            if first < self._end:
+                sums = self._sums[first : self._end] - self._sums[first - frames : self._end - frames]
+                self.largest[number] = max(self.largest[number], float(sums.max()))
+
+    def _compact(self, incoming: int) -> None:
+        kept = self._sums[max(0, self._end - self._keep) : self._end] - self._sums[max(0, self._end - self._keep)]
+        if len(kept) + incoming > len(self._sums):
+            self._sums = np.zeros(len(kept) + incoming)
+        self._sums[: len(kept)] = kept
+        self._end = len(kept)
 
 
 class LoudnessMeter:
@@ -204,9 +223,9 @@ class LoudnessMeter:
         self.chunk_frames = round(sample_rate * _CHUNK_S)
         self._sos = k_weighting_sos(sample_rate)
         self._filter_state = k_filter_state(self._sos, channels)
-        self._momentary = _SlidingMax(_MOMENTARY_SUB_BLOCKS * self._sub_block_frames)
-        self._short_term = _SlidingMax(_SHORT_TERM_SUB_BLOCKS * self._sub_block_frames)
-        self._cumulative_tail = np.zeros(1)  # running energy sums over the last 3 s, for sliding windows
+        self._window_frames = (_MOMENTARY_SUB_BLOCKS * self._sub_block_frames,
+                               _SHORT_TERM_SUB_BLOCKS * self._sub_block_frames)
+        self._windows = _SlidingMaxima(self._window_frames, 8 * self.chunk_frames) if maxima else None
         self._sub_blocks: list[np.ndarray] = []  # energy of each complete 100 ms sub-block
         self._open_sub_block = 0.0
         self._peak_tail = np.zeros((PHASE_TAPS - 1, channels))  # silence before the signal
@@ -242,8 +261,8 @@ class LoudnessMeter:
             loudness_range_lu=_loudness_range_lu(self._window_mean_squares(sub_blocks, _SHORT_TERM_SUB_BLOCKS)),
             true_peak_dbtp=_dbtp(true_peak(self._peak_tail_with_silence(), self._peak))
             if self._true_peak else math.nan,
-            max_momentary_lufs=_lufs(self._momentary.largest / self._momentary.frames) if self._maxima else math.nan,
-            max_short_term_lufs=_lufs(self._short_term.largest / self._short_term.frames) if self._maxima else math.nan,
+            max_momentary_lufs=self._max_lufs(0) if self._maxima else math.nan,
+            max_short_term_lufs=self._max_lufs(1) if self._maxima else math.nan,
             duration_s=self._frames / self.sample_rate,
         )
 
@@ -273,8 +292,8 @@ class LoudnessMeter:
             self._track_peak(block)
         # Channel-major rows: what sosfilt runs fastest on.
         energy, self._filter_state = _weighted_energy(self._sos, channel_rows(block), self._filter_state)
-        if self._maxima:
-            self._track_windows(energy)
+        if self._windows is not None:
+            self._windows.update(energy)
         self._add_sub_blocks(energy)
         self._frames += len(energy)
 
@@ -289,12 +308,9 @@ class LoudnessMeter:
         """The last samples followed by silence, to interpolate up to and past the final sample."""
         return np.concatenate((self._peak_tail, np.zeros((PHASE_TAPS // 2, self.channels))))
 
-    def _track_windows(self, energy: np.ndarray) -> None:
-        cumulative = np.concatenate((self._cumulative_tail, self._cumulative_tail[-1] + np.cumsum(energy)))
-        self._momentary.update(cumulative, len(energy))
-        self._short_term.update(cumulative, len(energy))
-        tail = cumulative[-self._short_term.frames :]
-        self._cumulative_tail = tail - tail[0]  # rebased so that rounding does not grow with duration
+    def _max_lufs(self, window: int) -> float:
+        assert self._windows is not None
+        return _lufs(self._windows.largest[window] / self._window_frames[window])
 
     def _add_sub_blocks(self, energy: np.ndarray) -> None:
         frames = self._sub_block_frames
