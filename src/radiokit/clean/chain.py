@@ -11,7 +11,7 @@ from radiokit.clean.highpass import filter_rumble
 from radiokit.clean.hum import remove_hum
 from radiokit.clean.leveler import level_speech
 from radiokit.clean.levels import (floor_window_frames, noise_floor_dbfs, profile_block_loudness, speech_range_lu,
-                                   window_mean_squares)
+                                   tape_profile, window_mean_squares)
 from radiokit.clean.pauses import shorten_pauses
 from radiokit.clean.report import CleanupReport, StepReport
 from radiokit.clean.settings import CleanupSettings
@@ -75,8 +75,11 @@ def clean_tape(tape: Tape, sample_rate: int, settings: CleanupSettings = Cleanup
         raise
 
 
+_DUAL_MONO_BLOCK = 1 << 16  # frames compared at a time: true stereo differs within the first
+
+
 def _dual_mono(tape: Tape) -> bool:
-    return all(np.array_equal(block[:, 0], block[:, 1]) for block in tape.blocks())
+    return all(np.array_equal(block[:, 0], block[:, 1]) for block in tape.blocks(_DUAL_MONO_BLOCK))
 
 
 def _clean(audio: Tape, sample_rate: int, settings: CleanupSettings) -> CleanedTape:
@@ -116,7 +119,7 @@ def _clean(audio: Tape, sample_rate: int, settings: CleanupSettings) -> CleanedT
     stale |= step.applied
     if settings.level:
         if stale:
-            _, profile = _measure(audio, sample_rate)
+            profile = tape_profile(audio, sample_rate)
             loudness = profile_block_loudness(profile, audio.frames, sample_rate)
             stale = False
         step = level_speech(audio, sample_rate, loudness)
@@ -135,7 +138,7 @@ def _clean(audio: Tape, sample_rate: int, settings: CleanupSettings) -> CleanedT
     audio.close()
     # Zero-phase filters can overshoot full scale by a hair where the input was clipped.
     if stale or clipped:
-        profile = measured if measured is not None and not clipped else _measure(cleaned, sample_rate)[1]
+        profile = measured if measured is not None and not clipped else tape_profile(cleaned, sample_rate)
         loudness = profile_block_loudness(profile, cleaned.frames, sample_rate)
     report = CleanupReport(
         steps=tuple(steps),
