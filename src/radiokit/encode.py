@@ -324,14 +324,15 @@ def _route(blocks: Iterable[np.ndarray], outputs: Sequence[Output], start: Calla
                 output = waiting.pop(0)
                 running.append((output, start(output)))
                 pad(output, running[-1][1], channels)
-            pcm = None  # the block as 16-bit PCM, made once for every encoder that takes it
+            pcm: np.ndarray | None = None  # the block as 16-bit PCM, made once for every encoder that takes it
             for output, sink in running:
                 first = max(output.start_frame, position)
                 last = end if output.end_frame is None else min(output.end_frame, end)
                 if first < last:
-                    if output.fmt != "wav" and pcm is None:
-                        pcm = pcm16(block)
-                    sink.write((block if output.fmt == "wav" else pcm)[first - position : last - position])
+                    source = block
+                    if output.fmt != "wav":
+                        pcm = source = pcm16(block) if pcm is None else pcm
+                    sink.write(source[first - position : last - position])
             for item in [r for r in running if r[0].end_frame is not None and r[0].end_frame <= end]:
                 running.remove(item)
                 finish(*item, channels)
