@@ -23,7 +23,9 @@ class TruePeakLimiter:
     """Feed float blocks shaped (n, channels) to `process`; it returns limited frames, delayed.
 
     Every frame fed comes out once, in order: `process` returns what is ready and `flush` the rest,
-    so the output has exactly the input's length. State is bounded: one chunk plus its context.
+    so the output has exactly the input's length. State is bounded: one chunk plus its context. Frames
+    are kept in the precision they come in (float32 from a programme's stream: half the copying); where
+    the gain comes down it is worked out in float64, and the frames it lowers come out in float64.
     """
 
     def __init__(self, sample_rate: int, channels: int, ceiling_dbtp: float, *, lookahead_ms: float = 2.0,
@@ -37,24 +39,26 @@ class TruePeakLimiter:
         # Context each chunk needs: the hold and ramp behind it, the ramp ahead of it, plus interpolation.
         self._before = self._hold + self._lookahead + _INTERPOLATION_REACH
         self._after = 2 * self._lookahead + _INTERPOLATION_REACH
-        self._buffer = np.zeros((self._before, channels))  # silence before the programme
+        self._buffer = np.zeros((self._before, channels), dtype=np.float32)  # silence before the programme
         self._released_db = 0.0  # attenuation on the last frame put out, for the release
         self.channels = channels
         self.attenuated_frames = 0
         self.max_attenuation_db = 0.0
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        self._buffer = np.concatenate((self._buffer, np.asarray(block, dtype=np.float64)))
+        self._buffer = np.concatenate((self._buffer, block))
         out = []
         while len(self._buffer) >= self._before + self._chunk + self._after:
             out.append(self._limit(self._chunk))
-        return np.concatenate(out) if out else np.zeros((0, self.channels))
+        if len(out) == 1:
+            return out[0]
+        return np.concatenate(out) if out else np.zeros((0, self.channels), dtype=self._buffer.dtype)
 
     def flush(self) -> np.ndarray:
         pending = len(self._buffer) - self._before
         if pending <= 0:
-            return np.zeros((0, self.channels))
-        self._buffer = np.concatenate((self._buffer, np.zeros((self._after, self.channels))))
+            return np.zeros((0, self.channels), dtype=self._buffer.dtype)
+        self._buffer = np.concatenate((self._buffer, np.zeros((self._after, self.channels), self._buffer.dtype)))
         return self._limit(pending)
 
     def _limit(self, frames: int) -> np.ndarray:
@@ -77,7 +81,7 @@ class TruePeakLimiter:
         """Smoothed attenuation that is at least what every sample (and its neighbourhood) needs."""
         if not could_exceed(span, self._ceiling):
             return np.zeros(len(span))  # the usual case, with headroom: no per-sample peaks needed
-        need = self._peaks(span) / self._ceiling
+        need = self._peaks(np.asarray(span, dtype=np.float64)) / self._ceiling
         if not (need > 1.0).any():
             return np.zeros(len(span))
         from scipy.ndimage import maximum_filter1d, uniform_filter1d  # on first use: see loudness._k_filter

@@ -73,10 +73,10 @@ def mastered(placed: Sequence[Placed], channels: int, gain_db: float,
     for block in stream(placed, channels, 10 ** (gain_db / 20)):
         limited = limiter.process(block)
         if len(limited):
-            yield limited.astype(np.float32)
+            yield limited.astype(np.float32, copy=False)
     tail = limiter.flush()
     if len(tail):
-        yield tail.astype(np.float32)
+        yield tail.astype(np.float32, copy=False)
 
 
 @dataclass(frozen=True)
