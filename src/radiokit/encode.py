@@ -177,7 +177,7 @@ class _Sink(Protocol):
 def encode_outputs(blocks: Iterable[np.ndarray], outputs: Sequence[Output], sample_rate: int, channels: int,
                    bitrate_kbps: int, restore: Callable[[Output, str], bool] | None = None) -> dict[Path, str]:
     """Stream the programme once into every output, each taking its own range of frames; returns the
-    sha256 of the PCM each fingerprinted output was given.
+    sha256 of the 16-bit PCM each fingerprinted output was given.
 
     An output's encoder runs only while the stream passes its range, so a programme and all its
     segment files are written in one pass, with the encoders beside the caller on other cores.
