@@ -73,3 +73,17 @@ def test_unreadable_files_get_one_line_each_and_exit_2(files: dict[str, Path]) -
     assert errors[0] == "error: missing.wav: no such file"
     assert errors[1].startswith("error: notes.txt: cannot decode the audio")
     assert errors[2].startswith("error: six.wav: 6 channels")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_float_file_with_samples_that_are_not_numbers_is_refused_not_measured(tmp_path: Path, bad: float) -> None:
+    """A damaged float WAV would otherwise read as plausible figures (its NaN left out of the peak, say)."""
+    import soundfile
+
+    samples = sine(-23.0, 3.0, 48000).astype(np.float32)
+    samples[50000, 0] = bad
+    soundfile.write(tmp_path / "broken.wav", samples, 48000, subtype="FLOAT")
+    done = radiokit("loudness", "--json", "broken.wav", cwd=tmp_path)
+    assert done.returncode == 2 and json.loads(done.stdout) == []
+    assert done.stderr.strip().splitlines() == [
+        "error: broken.wav: 1 samples are not numbers (NaN or infinity): the file is damaged; export it again"]

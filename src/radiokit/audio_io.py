@@ -159,16 +159,30 @@ def _read_blocks(source: soundfile.SoundFile, frames: int, sample_rate: int, cha
             except (soundfile.LibsndfileError, RuntimeError):
                 block = np.zeros((0, source.channels), dtype=np.float32)  # damaged here: decode_blocks says how far
             left = left - len(block) if len(block) else 0
-            broken = np.count_nonzero(~np.isfinite(block))
+            broken = _non_finite(block)
             if broken:
                 while left > 0 and len(more := source.read(min(block_frames, left), dtype="float32", always_2d=True)):
-                    broken, left = broken + np.count_nonzero(~np.isfinite(more)), left - len(more)
-                raise AudioInputError(f"{shown}: {broken} samples are not numbers (NaN or infinity): the file is "
-                                      "damaged; export it again")
+                    broken, left = broken + _non_finite(more), left - len(more)
+                raise _not_numbers(shown, broken)
             if resampler is not None:
                 block = resampler.resample_chunk(block, last=left == 0)
             if len(block):
                 yield _spread(block, channels)
+
+
+def _non_finite(block: np.ndarray) -> int:
+    """How many samples of a float block are NaN or infinite: one summing pass, and a count only where the sum
+    is not finite (which very large finite samples can also make)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(np.add.reduce(block, axis=None)):
+            return 0
+    return int(np.count_nonzero(~np.isfinite(block)))
+
+
+def _not_numbers(shown: str, count: int) -> AudioInputError:
+    """Samples no meter can read and that would play as full-scale clicks: only a damaged float file has them."""
+    return AudioInputError(f"{shown}: {count} samples are not numbers (NaN or infinity): the file is damaged; "
+                           "export it again")
 
 
 def _spread(block: np.ndarray, channels: int) -> np.ndarray:
@@ -275,15 +289,22 @@ def write_wav(path: Path, segment: AudioSegment) -> None:
 
 def stream_float(path: Path, sample_rate: int, channels: int, block_frames: int = 65536) -> Iterator[np.ndarray]:
     """Decode any file with ffmpeg as float32 blocks (frames, channels), so that a long programme is never
-    whole in memory; AudioInputError if ffmpeg cannot decode it to its end (a damaged or cut file)."""
+    whole in memory; AudioInputError if ffmpeg cannot decode it to its end (a damaged or cut file), or if it has
+    samples that are not numbers (a damaged float file: a meter would read figures that mean nothing)."""
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path), "-map", "0:a:0",
                "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", str(sample_rate), "-ac", str(channels), "pipe:1"]
     log_command(command)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process, \
             children.tracked(process):
         assert process.stdout is not None
+        broken = 0
         for block in _pipe_blocks(process.stdout, channels, block_frames):
-            yield np.frombuffer(block, dtype="<f4").reshape(-1, channels)
+            samples = np.frombuffer(block, dtype="<f4").reshape(-1, channels)
+            broken += _non_finite(samples)
+            if not broken:
+                yield samples
+        if broken:
+            raise _not_numbers(path.name, broken)
         if process.wait() != 0:
             raise AudioInputError(f"{path.name}: the encoded file does not decode to its end")
 
