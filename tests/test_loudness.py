@@ -10,8 +10,9 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from radiokit.loudness import (Loudness, LoudnessMeter, across_channels, energy_profile, k_weighting_sos, measure,
-                               profile_frames, profile_loudness)
+from radiokit.loudness import (Loudness, LoudnessMeter, energy_profile, k_weighting_sos, measure, profile_frames,
+                               profile_loudness)
+from radiokit.truepeak import across_channels
 from signals import programme, sine, single_period_burst, tones, true_peak_tone
 
 RATE = 48000  # the EBU test set's rate

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiokit.loudness import across_channels
-from radiokit.truepeak import could_exceed, intersample_magnitudes
+from radiokit.truepeak import across_channels, could_exceed, intersample_magnitudes
 
 _INTERPOLATION_REACH = 8  # samples either side that an interpolated peak depends on
 # The gain changes slowly, but it still reshapes the waveform between samples by a few thousandths

@@ -96,15 +96,6 @@ def channel_rows(frames: np.ndarray) -> np.ndarray:
     return np.array(np.asarray(frames).T, dtype=np.float64, order="C")
 
 
-def across_channels(combine: np.ufunc, frames: np.ndarray) -> np.ndarray:
-    """`combine` (np.add, np.maximum) of the channels of frames (n, channels), frame by frame. numpy's own
-    reduction along a short last axis (`.sum(axis=1)`) runs a loop per frame, many times slower."""
-    combined = np.array(frames[:, 0])
-    for channel in range(1, frames.shape[1]):
-        combine(combined, frames[:, channel], out=combined)
-    return combined
-
-
 def k_weighting_sos(sample_rate: int) -> np.ndarray:
     """The K-weighting pre-filter (high shelf, then RLB high-pass) as two second-order sections."""
     k = math.tan(math.pi * _SHELF_HZ / sample_rate)
@@ -217,7 +208,6 @@ class LoudnessMeter:
         # What a meter that only levels, or only checks a file's loudness and peak, can leave out (it reads nan):
         # the true peak, and the maximum momentary and short-term loudness (a third of the work each).
         self._true_peak = true_peak
-        self._maxima = maxima
         self._sub_block_frames = sub_block_frames(sample_rate)
         # Blocks fed in whole multiples of this are processed as they come, never copied and joined.
         self.chunk_frames = round(sample_rate * _CHUNK_S)
@@ -261,8 +251,8 @@ class LoudnessMeter:
             loudness_range_lu=_loudness_range_lu(self._window_mean_squares(sub_blocks, _SHORT_TERM_SUB_BLOCKS)),
             true_peak_dbtp=_dbtp(true_peak(self._peak_tail_with_silence(), self._peak))
             if self._true_peak else math.nan,
-            max_momentary_lufs=self._max_lufs(0) if self._maxima else math.nan,
-            max_short_term_lufs=self._max_lufs(1) if self._maxima else math.nan,
+            max_momentary_lufs=self._max_lufs(0),
+            max_short_term_lufs=self._max_lufs(1),
             duration_s=self._frames / self.sample_rate,
         )
 
@@ -309,7 +299,9 @@ class LoudnessMeter:
         return np.concatenate((self._peak_tail, np.zeros((PHASE_TAPS // 2, self.channels))))
 
     def _max_lufs(self, window: int) -> float:
-        assert self._windows is not None
+        """The largest loudness over the window's length (0 momentary, 1 short-term); nan where left out."""
+        if self._windows is None:
+            return math.nan
         return _lufs(self._windows.largest[window] / self._window_frames[window])
 
     def _add_sub_blocks(self, energy: np.ndarray) -> None:
